@@ -1,0 +1,622 @@
+/**
+ * traced-allocator/runtime: what transformed code calls, and the public API.
+ *
+ * Transformed code keeps every allocating expression where it was and hands its result to `alloc`
+ * together with a hoisted site (file, line, col, kind): the location is a literal written by the
+ * compiler, so nothing here ever walks the stack on the hot path. With tracing off, each entry point
+ * costs one boolean check.
+ *
+ * This module never imports TypeScript.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { types as utilTypes } from "node:util";
+import { Rule } from "./names";
+
+export { Rule };
+
+// ---------------------------------------------------------------------------------------------
+// Locations and layouts
+
+/** A place in the user's source: `file` relative to the project root, 1-based `line` and `col` (UTF-16 units). */
+export class Location {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly col: number,
+  ) {}
+
+  /**
+   * The location this function was called from.
+   *
+   * - In a `@track_caller` function compiled with the plugin: the location of the call to that
+   *   function (through chains of `@track_caller` functions, the outermost unmarked caller).
+   * - In any other function compiled with the plugin: the location of this `Location.caller()` call.
+   * - Where no location was passed (a marked function called from code built without the plugin,
+   *   as a callback, or through `bind`), and in code not compiled with the plugin: the nearest
+   *   JavaScript frame from a V8 stack trace, its file relative to the working directory
+   *   (the generated `.js` position, not source-mapped).
+   *
+   * @traced_allocator_caller
+   */
+  static caller(): Location {
+    return stackLocation(Location.caller);
+  }
+
+  toString(): string {
+    return `${this.file}:${this.line}:${this.col}`;
+  }
+}
+
+/** Size and alignment of an allocation, in bytes. `estimated` when the size is a model (arrays). */
+export class Layout {
+  constructor(
+    readonly size: number,
+    readonly align: number,
+    readonly estimated: boolean = false,
+  ) {}
+
+  toString(): string {
+    return `Layout { size: ${this.size}, align: ${this.align} }`;
+  }
+}
+
+/** Per (location, kind) counters, for the summary. */
+export interface SiteStats {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly kind: string;
+  allocs: number;
+  reallocs: number;
+  deallocs: number;
+  /** Bytes allocated, counting each alloc's size and each realloc's growth. */
+  bytes: number;
+  /** Bytes still live at the time of the report. */
+  live: number;
+  /** Largest single allocation or reallocation. */
+  max: number;
+  estimated: boolean;
+}
+
+/** A hoisted allocation or call site: a Location with what was called there. Made once per module load. */
+export class Site extends Location {
+  /** The summary's counters for events reported at this very site (filled lazily). */
+  stats: SiteStats | undefined = undefined;
+  /** Events reported at this location for other sites' kinds (inside `@track_caller` functions). */
+  derived: Map<string, SiteStats> | undefined = undefined;
+  json: string | undefined = undefined;
+
+  constructor(
+    file: string,
+    line: number,
+    col: number,
+    readonly kind: string,
+    readonly rule: Rule,
+  ) {
+    super(file, line, col);
+  }
+}
+
+/** Used where a site is not known yet (a module cycle calling code before its site table ran). */
+const UNKNOWN = new Site("<unknown>", 0, 0, "unknown", Rule.Call);
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+/** What to record. `TRACED_ALLOC=log,summary,ndjson=trace.ndjson` is the same as `{log: true, summary: true, ndjson: "trace.ndjson"}`. */
+export interface TracerConfig {
+  /** One line per event on stderr. */
+  log?: boolean;
+  /** A table of sites at exit on stderr. */
+  summary?: boolean;
+  /** One JSON object per event, one per line, to this file (`false` or `undefined`: none). */
+  ndjson?: string | false;
+}
+
+let on = false;
+let logOn = false;
+let summaryOn = false;
+let ndjsonPath: string | undefined;
+let ndjsonFd = -1;
+
+let logBuf = "";
+let ndBuf = "";
+const FLUSH_AT = 1 << 16;
+
+/** Parses a `TRACED_ALLOC` value. Unknown words are reported in `errors`, never thrown. */
+export function parseSwitch(value: string | undefined): { config: TracerConfig; errors: string[] } {
+  const config: TracerConfig = {};
+  const errors: string[] = [];
+  for (const raw of (value ?? "").split(",")) {
+    const word = raw.trim();
+    if (word === "" || word === "off") continue;
+    if (word === "log") config.log = true;
+    else if (word === "summary") config.summary = true;
+    else if (word.startsWith("ndjson=") && word.length > 7) config.ndjson = word.slice(7);
+    else if (word === "ndjson" || word === "ndjson=") errors.push(`'${word}' needs a file: ndjson=<path>`);
+    else errors.push(`unknown word '${word}' (expected log, summary, ndjson=<path> or off)`);
+  }
+  return { config, errors };
+}
+
+/**
+ * Sets what is recorded from now on, replacing the `TRACED_ALLOC` setting.
+ * Pass `{}` (or `"off"`) to stop recording. Output already buffered is flushed first.
+ */
+export function configure(config: TracerConfig | string): void {
+  if (typeof config === "string") {
+    const parsed = parseSwitch(config);
+    for (const e of parsed.errors) warn(`configure: ${e}`);
+    config = parsed.config;
+  }
+  flush();
+  if (ndjsonFd >= 0 && config.ndjson !== ndjsonPath) {
+    closeQuietly(ndjsonFd);
+    ndjsonFd = -1;
+    ndjsonPath = undefined;
+  }
+  logOn = config.log === true;
+  summaryOn = config.summary === true;
+  if (config.ndjson && ndjsonFd < 0) {
+    try {
+      ndjsonFd = fs.openSync(config.ndjson, "w");
+      ndjsonPath = config.ndjson;
+    } catch (e) {
+      warn(`cannot open ndjson file '${config.ndjson}': ${(e as Error).message}; ndjson output is off`);
+    }
+  }
+  on = logOn || summaryOn || ndjsonFd >= 0;
+  if (on) installExitHooks();
+}
+
+/** The current configuration. */
+export function currentConfig(): TracerConfig {
+  return { log: logOn, summary: summaryOn, ndjson: ndjsonPath ?? false };
+}
+
+/** Whether anything is being recorded. */
+export function enabled(): boolean {
+  return on;
+}
+
+let warned = new Set<string>();
+function warn(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  try {
+    fs.writeSync(2, `traced-allocator: ${message}\n`);
+  } catch {
+    // stderr itself is gone: nothing left to tell.
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sinks
+
+/** Writes out everything buffered. Called automatically at exit; safe to call any time. */
+export function flush(): void {
+  if (logBuf !== "") {
+    const text = logBuf;
+    logBuf = "";
+    if (!writeAll(2, text)) {
+      logOn = false;
+      on = logOn || summaryOn || ndjsonFd >= 0;
+      warn("cannot write the log to stderr; log output is off");
+    }
+  }
+  if (ndBuf !== "") {
+    const text = ndBuf;
+    ndBuf = "";
+    if (ndjsonFd >= 0 && !writeAll(ndjsonFd, text)) {
+      warn(`cannot write to ndjson file '${ndjsonPath}'; ndjson output is off`);
+      closeQuietly(ndjsonFd);
+      ndjsonFd = -1;
+      on = logOn || summaryOn;
+    }
+  }
+}
+
+function writeAll(fd: number, text: string): boolean {
+  const data = Buffer.from(text, "utf8");
+  let off = 0;
+  try {
+    while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
+      // A non-blocking pipe that is full: wait for it rather than lose data.
+      const deadline = Date.now() + 5000;
+      while (off < data.length && Date.now() < deadline) {
+        try {
+          off += fs.writeSync(fd, data, off, data.length - off);
+        } catch (e2) {
+          if ((e2 as NodeJS.ErrnoException).code !== "EAGAIN") return false;
+        }
+      }
+      return off >= data.length;
+    }
+    return false;
+  }
+}
+
+let hooksInstalled = false;
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on("exit", finish);
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    const onSignal = () => {
+      finish();
+      // Only ours: behave as if we had not been there (default action: die of the signal).
+      if (process.listenerCount(sig) === 1) {
+        process.removeListener(sig, onSignal);
+        process.kill(process.pid, sig);
+      }
+    };
+    process.on(sig, onSignal);
+  }
+}
+
+let finished = false;
+function finish(): void {
+  if (finished) return;
+  finished = true;
+  if (summaryOn) logBuf += summaryText();
+  flush();
+  if (ndjsonFd >= 0) closeQuietly(ndjsonFd);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recording
+
+interface Held {
+  id: number;
+  size: number;
+  align: number;
+  estimated: boolean;
+  loc: Location;
+  site: Site;
+}
+
+let nextId = 0;
+const live = new WeakMap<object, Held>();
+const registry = new FinalizationRegistry<Held>((h) => {
+  if (on) event("dealloc", h, h.loc, h.site, 0);
+});
+
+function layoutOf(rule: Rule, value: any): [size: number, align: number] {
+  switch (rule) {
+    case Rule.Typed:
+      return [value.byteLength, value.BYTES_PER_ELEMENT];
+    case Rule.Array:
+      return [value.length * 8, 8];
+    case Rule.Wasm:
+      return [value.buffer.byteLength, 65536];
+    default:
+      return [value.byteLength, 1];
+  }
+}
+
+function track(site: Site, loc: Location, value: object, size: number, align: number, estimated: boolean): Held {
+  const h: Held = { id: ++nextId, size, align, estimated, loc, site };
+  live.set(value, h);
+  registry.register(value, h, value);
+  event("alloc", h, loc, site, 0);
+  return h;
+}
+
+function record(site: Site | undefined, value: unknown, caller: Location | undefined): void {
+  if (value === null || typeof value !== "object") return; // short-circuited optional chain, or not ours
+  site ??= UNKNOWN;
+  const [size, align] = layoutOf(site.rule, value);
+  track(site, caller ?? site, value, size, align, site.rule === Rule.Array);
+}
+
+/**
+ * `expr` was `new ArrayBuffer(n)`, `Buffer.alloc(n)`, …: records its result and returns it.
+ * `caller` is set inside `@track_caller` functions. Transformed code only.
+ */
+export function alloc<T>(site: Site, value: T, caller?: Location): T {
+  if (on) record(site, value, caller);
+  return value;
+}
+
+/** A typed array built from an argument that may be a buffer, in which case it is a view and not recorded. */
+export function allocFrom<T>(site: Site, value: T, first: unknown, caller?: Location): T {
+  if (on && !utilTypes.isAnyArrayBuffer(first)) record(site, value, caller);
+  return value;
+}
+
+/**
+ * `receiver[method](arg)` for a layout-changing method (`resize`, `grow`, `transfer`, …), recorded as a realloc.
+ * Transformed code only.
+ */
+export function realloc(site: Site, receiver: any, method: string, arg: unknown, caller?: Location): unknown {
+  if (!on) return receiver[method](arg);
+  const rule = site.rule;
+  const before = rule === Rule.Wasm ? receiver.buffer.byteLength : receiver.byteLength;
+  const result = receiver[method](arg);
+  if (!on) return result;
+  // transfer() returns the new buffer and detaches the old one: the allocation moves to the result.
+  const moved = result !== null && typeof result === "object" && result !== receiver && utilTypes.isAnyArrayBuffer(result);
+  const now = moved ? result : receiver;
+  const after = rule === Rule.Wasm ? now.buffer.byteLength : now.byteLength;
+  let h = live.get(receiver);
+  if (h === undefined) {
+    // Made before tracing began, or by code not compiled with the plugin: it gets an id now.
+    h = { id: ++nextId, size: before, align: rule === Rule.Wasm ? 65536 : 1, estimated: false, loc: caller ?? site, site };
+  } else if (moved) {
+    live.delete(receiver);
+    registry.unregister(receiver);
+  }
+  if (moved || !live.has(now)) {
+    live.set(now, h);
+    registry.register(now, h, now);
+  }
+  event("realloc", h, caller ?? site, site, after);
+  return result;
+}
+
+function statsOf(loc: Location, site: Site): SiteStats {
+  if (loc === site) return (site.stats ??= newStats(site, site.kind));
+  const l = loc as Site;
+  const derived = (l.derived ??= new Map());
+  let s = derived.get(site.kind);
+  if (s === undefined) derived.set(site.kind, (s = newStats(loc, site.kind)));
+  return s;
+}
+
+const allStats: SiteStats[] = [];
+function newStats(loc: Location, kind: string): SiteStats {
+  const s: SiteStats = {
+    file: loc.file,
+    line: loc.line,
+    col: loc.col,
+    kind,
+    allocs: 0,
+    reallocs: 0,
+    deallocs: 0,
+    bytes: 0,
+    live: 0,
+    max: 0,
+    estimated: false,
+  };
+  allStats.push(s);
+  return s;
+}
+
+function jsonOf(loc: Location, site: Site): string {
+  if (loc === site && site.json !== undefined) return site.json;
+  const j = `,"file":${JSON.stringify(loc.file)},"line":${loc.line},"col":${loc.col},"kind":${JSON.stringify(site.kind)}`;
+  if (loc === site) site.json = j;
+  return j;
+}
+
+function event(kind: "alloc" | "realloc" | "dealloc", h: Held, loc: Location, site: Site, newSize: number): void {
+  if (summaryOn) {
+    // Counted where the allocation was made: a realloc or dealloc moves bytes of the alloc site's row.
+    const s = statsOf(kind === "alloc" ? loc : h.loc, h.site);
+    if (kind === "alloc") {
+      s.allocs++;
+      s.bytes += h.size;
+      s.live += h.size;
+      if (h.size > s.max) s.max = h.size;
+      if (h.estimated) s.estimated = true;
+    } else if (kind === "realloc") {
+      s.reallocs++;
+      if (newSize > h.size) s.bytes += newSize - h.size;
+      s.live += newSize - h.size;
+      if (newSize > s.max) s.max = newSize;
+    } else {
+      s.deallocs++;
+      s.live -= h.size;
+    }
+  }
+  if (logOn) {
+    logBuf +=
+      kind === "realloc"
+        ? `realloc Layout { size: ${h.size}, align: ${h.align} } to ${newSize} at ${loc.file}:${loc.line}:${loc.col}\n`
+        : `${kind} Layout { size: ${h.size}, align: ${h.align} } at ${loc.file}:${loc.line}:${loc.col}\n`;
+  }
+  if (ndjsonFd >= 0) {
+    ndBuf += `{"event":"${kind}","size":${h.size},"align":${h.align}${kind === "realloc" ? `,"newSize":${newSize}` : ""}${jsonOf(loc, site)},"id":${h.id}${h.estimated ? ',"estimated":true' : ""}}\n`;
+  }
+  if (kind === "realloc") h.size = newSize;
+  if (logBuf.length > FLUSH_AT || ndBuf.length > FLUSH_AT) flush();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sites and @track_caller
+
+/** Makes one hoisted site. Called once per site when a transformed module loads. */
+export function site(file: string, line: number, col: number, kind: string, rule: Rule): Site {
+  return new Site(file, line, col, kind, rule);
+}
+
+/** The location passed from a call of a `@track_caller` function to its prologue. */
+let slot: Location | undefined;
+const EMPTY: readonly never[] = Object.freeze([]);
+
+/** Sets the caller slot after the call's last argument was evaluated; returns that argument. */
+export function at<T>(location: Location, lastArg: T): T {
+  slot = location;
+  return lastArg;
+}
+
+/** Sets the caller slot for a call without arguments (or ending in a spread): spread the result into the call. */
+export function none(location: Location): readonly never[] {
+  slot = location;
+  return EMPTY;
+}
+
+/** Prologue of a `@track_caller` function: the location its caller passed, if any. Clears the slot. */
+export function take(): Location | undefined {
+  const s = slot;
+  slot = undefined;
+  return s;
+}
+
+/** `Location.caller()` inside a `@track_caller` function: the passed location, else the nearest calling frame. */
+export function caller(passed: Location | undefined): Location {
+  return passed ?? stackLocation(caller);
+}
+
+const cwd = process.cwd();
+/** The first JavaScript frame above the function that called `below`, from a V8 structured stack trace. */
+function stackLocation(below: Function): Location {
+  const savedPrepare = Error.prepareStackTrace;
+  const savedLimit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 12;
+    Error.prepareStackTrace = (_e, frames) => frames;
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder, below);
+    const frames = holder.stack ?? [];
+    // frames[0] is the function that called `below`; its caller is the first real frame after it.
+    for (let i = 1; i < frames.length; i++) {
+      const f = frames[i];
+      let file = f.getFileName();
+      if (!file || f.isNative() || file.startsWith("node:")) continue;
+      if (file.startsWith("file://")) file = new URL(file).pathname;
+      const rel = path.relative(cwd, file).split(path.sep).join("/");
+      return new Location(rel, f.getLineNumber() ?? 0, f.getColumnNumber() ?? 0);
+    }
+  } catch {
+    // fall through
+  } finally {
+    Error.prepareStackTrace = savedPrepare;
+    Error.stackTraceLimit = savedLimit;
+  }
+  return UNKNOWN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// User allocators
+
+/**
+ * For allocators written in TypeScript (pools, arenas, vectors over a buffer): report their own
+ * allocations. Each method is `@track_caller`: compiled with the plugin, the event names the line
+ * that called it, or that line's caller when called from a `@track_caller` method.
+ */
+export class Allocator {
+  /**
+   * Records `obj` as an allocation of `layout`; `kind` names what was called (default `Allocator.alloc`).
+   * @track_caller
+   */
+  static alloc(obj: object, layout: Layout, kind?: string): void {
+    const passed = take();
+    if (!on) return;
+    const loc = passed ?? stackLocation(Allocator.alloc);
+    const s = userSite(loc, kind ?? "Allocator.alloc");
+    track(s, loc, obj, layout.size, layout.align, layout.estimated);
+  }
+
+  /**
+   * Records that `obj` now has `newSize` bytes.
+   * @track_caller
+   */
+  static realloc(obj: object, newSize: number, kind?: string): void {
+    const passed = take();
+    if (!on) return;
+    const loc = passed ?? stackLocation(Allocator.realloc);
+    let h = live.get(obj);
+    if (h === undefined) h = track(userSite(loc, kind ?? "Allocator.alloc"), loc, obj, 0, 1, false);
+    event("realloc", h, loc, userSite(loc, kind ?? "Allocator.realloc"), newSize);
+  }
+
+  /**
+   * Records that `obj` was freed here (no dealloc will be reported when it is collected).
+   * @track_caller
+   */
+  static dealloc(obj: object, kind?: string): void {
+    const passed = take();
+    if (!on) return;
+    const h = live.get(obj);
+    if (h === undefined) return;
+    live.delete(obj);
+    registry.unregister(obj);
+    const loc = passed ?? stackLocation(Allocator.dealloc);
+    event("dealloc", h, loc, userSite(loc, kind ?? "Allocator.dealloc"), 0);
+  }
+}
+
+const userSites = new Map<string, Site>();
+function userSite(loc: Location, kind: string): Site {
+  const key = `${loc.file}:${loc.line}:${loc.col}:${kind}`;
+  let s = userSites.get(key);
+  if (s === undefined) userSites.set(key, (s = new Site(loc.file, loc.line, loc.col, kind, Rule.Bytes)));
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summary
+
+/** Snapshot of the per-site counters, largest `bytes` first. */
+export function sites(): SiteStats[] {
+  return allStats
+    .map((s) => ({ ...s }))
+    .sort((a, b) => b.bytes - a.bytes || a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+}
+
+function human(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let u = -1;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** The summary table that `summary` prints at exit. */
+export function summaryText(): string {
+  const rows = sites();
+  let allocs = 0, reallocs = 0, deallocs = 0, bytes = 0, liveBytes = 0;
+  for (const r of rows) {
+    allocs += r.allocs;
+    reallocs += r.reallocs;
+    deallocs += r.deallocs;
+    bytes += r.bytes;
+    liveBytes += r.live;
+  }
+  const head = ["site", "kind", "allocs", "reallocs", "deallocs", "bytes", "live", "max"];
+  const table = rows.map((r) => [
+    `${r.file}:${r.line}:${r.col}`,
+    r.kind,
+    String(r.allocs),
+    String(r.reallocs),
+    String(r.deallocs),
+    (r.estimated ? "~" : "") + String(r.bytes),
+    String(r.live),
+    String(r.max),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd() + "\n";
+  let out =
+    `traced-allocator summary: ${allocs} allocs, ${reallocs} reallocs, ${deallocs} deallocs; ` +
+    `${human(bytes)} allocated, ${human(liveBytes)} live at exit (sites: ${rows.length})\n`;
+  out += line(head);
+  for (const row of table) out += line(row);
+  if (rows.some((r) => r.estimated)) out += "~ estimated (arrays: 8 bytes an element)\n";
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start from the environment.
+{
+  const { config, errors } = parseSwitch(process.env.TRACED_ALLOC);
+  for (const e of errors) warn(`TRACED_ALLOC: ${e}`);
+  if (config.log || config.summary || config.ndjson) configure(config);
+}

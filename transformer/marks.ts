@@ -1,0 +1,118 @@
+/**
+ * Finding `@track_caller` marks. A declaration is marked when its own JSDoc carries the tag (for an
+ * arrow or function expression: the JSDoc of the `const` it is bound to), when another declaration
+ * of the same symbol does (overloads, an implementation), or when the member it implements or
+ * overrides is marked in a base class or an implemented interface (Rust's rule for trait methods).
+ */
+import type * as ts from "typescript";
+import { CALLER_INTRINSIC_TAG, TRACK_CALLER_TAG } from "../runtime/names";
+
+const tagPattern = (tag: string) => new RegExp(`@${tag}(?![\\w$-])`);
+const TRACK_RE = tagPattern(TRACK_CALLER_TAG);
+const INTRINSIC_RE = tagPattern(CALLER_INTRINSIC_TAG);
+
+export class Marks {
+  private readonly cache = new Map<ts.Node, boolean>();
+
+  constructor(
+    private readonly ts: typeof import("typescript"),
+    private readonly checker: ts.TypeChecker,
+  ) {}
+
+  /** The node that carries JSDoc for a function-like declaration (its `const` for an arrow). */
+  private docHost(decl: ts.Node): ts.Node {
+    const ts = this.ts;
+    let n: ts.Node = decl;
+    if ((ts.isArrowFunction(n) || ts.isFunctionExpression(n)) && n.parent) {
+      let p: ts.Node = n.parent;
+      while (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isSatisfiesExpression(p)) p = p.parent;
+      if (ts.isVariableDeclaration(p) && p.initializer && ts.isVariableDeclarationList(p.parent)) {
+        // Only a `const` binding: a `let` may be reassigned to an unmarked function.
+        if (!(p.parent.flags & ts.NodeFlags.Const)) return n;
+        return p.parent.declarations.length === 1 ? p.parent.parent : p;
+      }
+    }
+    return n;
+  }
+
+  /** Whether the JSDoc comments right before `node` carry `re`. Reads the text, so it works whatever the JSDoc parsing mode. */
+  private hasTag(node: ts.Node, re: RegExp): boolean {
+    const ts = this.ts;
+    const sf = node.getSourceFile();
+    if (!sf) return false;
+    const text = sf.text;
+    const ranges = ts.getLeadingCommentRanges(text, node.pos) ?? [];
+    for (const r of ranges) {
+      if (r.kind !== ts.SyntaxKind.MultiLineCommentTrivia) continue;
+      const c = text.slice(r.pos, r.end);
+      if (c.startsWith("/**") && re.test(c)) return true;
+    }
+    // A tag inside the expression, e.g. `const f = /** @track_caller */ (n) => ...`.
+    return false;
+  }
+
+  private ownMark(decl: ts.Node): boolean {
+    if (this.hasTag(decl, TRACK_RE)) return true;
+    const host = this.docHost(decl);
+    return host !== decl && this.hasTag(host, TRACK_RE);
+  }
+
+  /** Whether calls to this declaration pass their location, and its body takes it. */
+  isMarked(decl: ts.Node | undefined): boolean {
+    if (!decl) return false;
+    const hit = this.cache.get(decl);
+    if (hit !== undefined) return hit;
+    this.cache.set(decl, false); // cycles through heritage
+    const result = this.compute(decl);
+    this.cache.set(decl, result);
+    return result;
+  }
+
+  private compute(decl: ts.Node): boolean {
+    const ts = this.ts;
+    if (this.ownMark(decl)) return true;
+    // Another declaration of the same symbol: overload signatures and their implementation.
+    const name = (decl as ts.NamedDeclaration).name;
+    const sym = name ? this.checker.getSymbolAtLocation(name) : undefined;
+    if (sym?.declarations && sym.declarations.length > 1) {
+      for (const d of sym.declarations) if (d !== decl && d.kind === decl.kind && this.ownMark(d)) return true;
+    }
+    if (ts.isConstructorDeclaration(decl)) {
+      return decl.parent.members.some((m) => m !== decl && ts.isConstructorDeclaration(m) && this.ownMark(m));
+    }
+    // A class member implementing or overriding a marked member.
+    if (
+      name &&
+      (ts.isMethodDeclaration(decl) || ts.isGetAccessorDeclaration(decl) || ts.isSetAccessorDeclaration(decl)) &&
+      ts.isClassLike(decl.parent)
+    ) {
+      const memberName = ts.isIdentifier(name) || ts.isStringLiteral(name) ? name.text : undefined;
+      if (memberName === undefined) return false;
+      const isStatic = !!(ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Static);
+      for (const clause of decl.parent.heritageClauses ?? []) {
+        for (const t of clause.types) {
+          let type = this.checker.getTypeAtLocation(t);
+          if (isStatic) {
+            if (clause.token !== ts.SyntaxKind.ExtendsKeyword) continue;
+            type = this.checker.getTypeAtLocation(t.expression);
+          }
+          const prop = type.getProperty(memberName);
+          if (prop?.declarations?.some((d) => (d.kind === decl.kind || ts.isMethodSignature(d)) && this.isMarked(d))) return true;
+        }
+      }
+    }
+    // An object-literal method whose contextual type marks the member.
+    if (name && (ts.isMethodDeclaration(decl) || ts.isGetAccessorDeclaration(decl) || ts.isSetAccessorDeclaration(decl)) && ts.isObjectLiteralExpression(decl.parent)) {
+      const contextual = this.checker.getContextualType(decl.parent);
+      const memberName = ts.isIdentifier(name) || ts.isStringLiteral(name) ? name.text : undefined;
+      const prop = memberName !== undefined ? contextual?.getProperty(memberName) : undefined;
+      if (prop?.declarations?.some((d) => d !== decl && this.ownMark(d))) return true;
+    }
+    return false;
+  }
+
+  /** Whether this declaration is the runtime's `Location.caller()`. */
+  isCallerIntrinsic(decl: ts.Node | undefined): boolean {
+    return !!decl && this.hasTag(decl, INTRINSIC_RE);
+  }
+}
