@@ -342,9 +342,11 @@ export function allocFrom<T>(site: Site, value: T, first: unknown, caller?: Loca
  */
 export function realloc(site: Site, receiver: any, method: string, arg: unknown, caller?: Location): unknown {
   if (!on) return receiver[method](arg);
+  const fn = receiver[method]; // throws just as `receiver.method(…)` would for a null receiver
+  if (typeof fn !== "function") return receiver[method](arg); // the same TypeError as the original call
   const rule = site.rule;
   const before = rule === Rule.Wasm ? receiver.buffer.byteLength : receiver.byteLength;
-  const result = receiver[method](arg);
+  const result = fn.call(receiver, arg);
   if (!on) return result;
   // transfer() returns the new buffer and detaches the old one: the allocation moves to the result.
   const moved = result !== null && typeof result === "object" && result !== receiver && utilTypes.isAnyArrayBuffer(result);

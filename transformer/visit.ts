@@ -343,7 +343,8 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
     }
     const visited = ts.visitEachChild(node, visit, context);
     if (decl && marks.isMarked(decl)) return passLocation(node, visited, calleeName(node));
-    const row = rowOf(decl);
+    // `super(n)` in a subclass of a built-in stays as it is: TypeScript places field initializers after it.
+    const row = node.expression.kind === ts.SyntaxKind.SuperKeyword ? undefined : rowOf(decl);
     if (!row) return visited;
     if (row.form === "realloc") return ts.isCallExpression(node) ? rewriteRealloc(row, node, visited as ts.CallExpression) : visited;
     return rewriteAlloc(row, node, visited);
