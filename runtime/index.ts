@@ -11,6 +11,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { types as utilTypes } from "node:util";
+import { isMainThread, threadId } from "node:worker_threads";
+import { findSourceMap } from "node:module";
+import { fileURLToPath } from "node:url";
 import { Rule } from "./names";
 
 export { Rule };
@@ -124,7 +127,12 @@ let logBuf = "";
 let ndBuf = "";
 const FLUSH_AT = 1 << 16;
 
-/** Parses a `TRACED_ALLOC` value. Unknown words are reported in `errors`, never thrown. */
+const ACCEPTED = "accepted: log, summary, ndjson=<path>, off";
+
+/**
+ * Parses a `TRACED_ALLOC` value: comma-separated words, whitespace around them ignored.
+ * Unknown words are ignored and reported in `errors`, never thrown.
+ */
 export function parseSwitch(value: string | undefined): { config: TracerConfig; errors: string[] } {
   const config: TracerConfig = {};
   const errors: string[] = [];
@@ -133,9 +141,12 @@ export function parseSwitch(value: string | undefined): { config: TracerConfig; 
     if (word === "" || word === "off") continue;
     if (word === "log") config.log = true;
     else if (word === "summary") config.summary = true;
-    else if (word.startsWith("ndjson=") && word.length > 7) config.ndjson = word.slice(7);
-    else if (word === "ndjson" || word === "ndjson=") errors.push(`'${word}' needs a file: ndjson=<path>`);
-    else errors.push(`unknown word '${word}' (expected log, summary, ndjson=<path> or off)`);
+    else {
+      const m = /^ndjson\s*(?:=\s*(.*))?$/.exec(word);
+      if (m === null) errors.push(`unknown word '${word}' ignored (${ACCEPTED})`);
+      else if (!m[1]) errors.push(`'${word}' needs a file: ndjson=<path>`);
+      else config.ndjson = m[1];
+    }
   }
   return { config, errors };
 }
@@ -147,7 +158,7 @@ export function parseSwitch(value: string | undefined): { config: TracerConfig; 
 export function configure(config: TracerConfig | string): void {
   if (typeof config === "string") {
     const parsed = parseSwitch(config);
-    for (const e of parsed.errors) warn(`configure: ${e}`);
+    if (parsed.errors.length > 0) warn(`configure: ${parsed.errors.join("; ")}`);
     config = parsed.config;
   }
   flush();
@@ -160,7 +171,7 @@ export function configure(config: TracerConfig | string): void {
   summaryOn = config.summary === true;
   if (config.ndjson && ndjsonFd < 0) {
     try {
-      ndjsonFd = fs.openSync(config.ndjson, "w");
+      ndjsonFd = fs.openSync(config.ndjson, NDJSON_FLAGS);
       ndjsonPath = config.ndjson;
     } catch (e) {
       warn(`cannot open ndjson file '${config.ndjson}': ${(e as Error).message}; ndjson output is off`);
@@ -180,7 +191,12 @@ export function enabled(): boolean {
   return on;
 }
 
-let warned = new Set<string>();
+// Appending, so that worker threads tracing to the same file add whole lines to it; only the main
+// thread starts the file afresh.
+const NDJSON_FLAGS =
+  fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | (isMainThread ? fs.constants.O_TRUNC : 0);
+
+const warned = new Set<string>();
 function warn(message: string): void {
   if (warned.has(message)) return;
   warned.add(message);
@@ -220,6 +236,7 @@ export function flush(): void {
       warn(`cannot write to ndjson file '${ndjsonPath}'; ndjson output is off`);
       closeQuietly(ndjsonFd);
       ndjsonFd = -1;
+      ndjsonPath = undefined;
       on = logOn || summaryOn;
     }
   }
@@ -253,26 +270,33 @@ function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   process.on("exit", finish);
+  if (!isMainThread) return; // signals are the main thread's
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     const onSignal = () => {
-      finish();
-      // Only ours: behave as if we had not been there (default action: die of the signal).
-      if (process.listenerCount(sig) === 1) {
-        process.removeListener(sig, onSignal);
-        process.kill(process.pid, sig);
+      if (process.listenerCount(sig) > 1) {
+        // The program handles this signal itself and keeps control: it may go on running (and
+        // allocating), so only write out what is buffered; the summary comes at its real exit.
+        flush();
+        return;
       }
+      // Only ours: behave as if we had not been there (default action: die of the signal).
+      finish();
+      process.removeListener(sig, onSignal);
+      process.kill(process.pid, sig);
     };
     process.on(sig, onSignal);
   }
 }
 
+/** Set once the exit report is written: later events (other `exit` listeners) are written at once. */
 let finished = false;
 function finish(): void {
   if (finished) return;
   finished = true;
   if (summaryOn) logBuf += summaryText();
   flush();
-  if (ndjsonFd >= 0) closeQuietly(ndjsonFd);
+  // The ndjson file stays open (the process is ending): `exit` listeners that run after this one
+  // may still record events, and closing would let the descriptor be reused for another file.
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,7 +311,8 @@ interface Held {
   site: Site;
 }
 
-let nextId = 0;
+// Worker threads number their allocations apart from the main thread's, so ids stay unique in a shared file.
+let nextId = threadId * 2 ** 32;
 const live = new WeakMap<object, Held>();
 const registry = new FinalizationRegistry<Held>((h) => {
   if (on) event("dealloc", h, h.loc, h.site, 0);
@@ -301,8 +326,14 @@ function layoutOf(rule: Rule, value: any): [size: number, align: number] {
       return [value.length * 8, 8];
     case Rule.Wasm:
       return [value.buffer.byteLength, 65536];
-    default:
+    case Rule.Bytes:
       return [value.byteLength, 1];
+    default: {
+      // No site (a module cycle ran code before its site table): measure what it looks like.
+      if (Array.isArray(value)) return [value.length * 8, 8];
+      const size = value.byteLength;
+      return [typeof size === "number" ? size : 0, typeof value.BYTES_PER_ELEMENT === "number" ? value.BYTES_PER_ELEMENT : 1];
+    }
   }
 }
 
@@ -433,7 +464,7 @@ function event(kind: "alloc" | "realloc" | "dealloc", h: Held, loc: Location, si
     ndBuf += `{"event":"${kind}","size":${h.size},"align":${h.align}${kind === "realloc" ? `,"newSize":${newSize}` : ""}${jsonOf(loc, site)},"id":${h.id}${h.estimated ? ',"estimated":true' : ""}}\n`;
   }
   if (kind === "realloc") h.size = newSize;
-  if (logBuf.length > FLUSH_AT || ndBuf.length > FLUSH_AT) flush();
+  if (logBuf.length > FLUSH_AT || ndBuf.length > FLUSH_AT || finished) flush();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,7 +505,7 @@ export function caller(passed: Location | undefined): Location {
 
 const cwd = process.cwd();
 /** The first JavaScript frame above the function that called `below`, from a V8 structured stack trace. */
-function stackLocation(below: Function): Location {
+function stackLocation(below: Function, skip = 1): Location {
   const savedPrepare = Error.prepareStackTrace;
   const savedLimit = Error.stackTraceLimit;
   try {
@@ -483,14 +514,26 @@ function stackLocation(below: Function): Location {
     const holder: { stack?: NodeJS.CallSite[] } = {};
     Error.captureStackTrace(holder, below);
     const frames = holder.stack ?? [];
-    // frames[0] is the function that called `below`; its caller is the first real frame after it.
-    for (let i = 1; i < frames.length; i++) {
+    // frames[0] is the function that called `below`. For `Location.caller()` the answer is that
+    // function's caller (skip 1); for an `Allocator` method, it is frames[0] itself (skip 0).
+    for (let i = skip; i < frames.length; i++) {
       const f = frames[i];
       let file = f.getFileName();
       if (!file || f.isNative() || file.startsWith("node:")) continue;
-      if (file.startsWith("file://")) file = new URL(file).pathname;
+      let line = f.getLineNumber() ?? 0;
+      let col = f.getColumnNumber() ?? 0;
+      // With --enable-source-maps, report the original source position.
+      const entry = findSourceMap?.(file)?.findEntry(line - 1, col - 1) as
+        | { originalSource?: string; originalLine?: number; originalColumn?: number }
+        | undefined;
+      if (entry?.originalSource !== undefined && entry.originalLine !== undefined && entry.originalColumn !== undefined) {
+        file = entry.originalSource;
+        line = entry.originalLine + 1;
+        col = entry.originalColumn + 1;
+      }
+      if (file.startsWith("file://")) file = fileURLToPath(file);
       const rel = path.relative(cwd, file).split(path.sep).join("/");
-      return new Location(rel, f.getLineNumber() ?? 0, f.getColumnNumber() ?? 0);
+      return new Location(rel, line, col);
     }
   } catch {
     // fall through
@@ -517,9 +560,9 @@ export class Allocator {
   static alloc(obj: object, layout: Layout, kind?: string): void {
     const passed = take();
     if (!on) return;
-    const loc = passed ?? stackLocation(Allocator.alloc);
-    const s = userSite(loc, kind ?? "Allocator.alloc");
-    track(s, loc, obj, layout.size, layout.align, layout.estimated);
+    // One Site per (location, kind), used as the location too: one summary row each, cached JSON.
+    const s = userSite(passed ?? stackLocation(Allocator.alloc, 0), kind ?? "Allocator.alloc");
+    track(s, s, obj, layout.size, layout.align, layout.estimated);
   }
 
   /**
@@ -529,10 +572,14 @@ export class Allocator {
   static realloc(obj: object, newSize: number, kind?: string): void {
     const passed = take();
     if (!on) return;
-    const loc = passed ?? stackLocation(Allocator.realloc);
+    const loc = passed ?? stackLocation(Allocator.realloc, 0);
     let h = live.get(obj);
-    if (h === undefined) h = track(userSite(loc, kind ?? "Allocator.alloc"), loc, obj, 0, 1, false);
-    event("realloc", h, loc, userSite(loc, kind ?? "Allocator.realloc"), newSize);
+    if (h === undefined) {
+      const s = userSite(loc, kind ?? "Allocator.alloc");
+      h = track(s, s, obj, 0, 1, false);
+    }
+    const s = userSite(loc, kind ?? "Allocator.realloc");
+    event("realloc", h, s, s, newSize);
   }
 
   /**
@@ -546,8 +593,8 @@ export class Allocator {
     if (h === undefined) return;
     live.delete(obj);
     registry.unregister(obj);
-    const loc = passed ?? stackLocation(Allocator.dealloc);
-    event("dealloc", h, loc, userSite(loc, kind ?? "Allocator.dealloc"), 0);
+    const s = userSite(passed ?? stackLocation(Allocator.dealloc, 0), kind ?? "Allocator.dealloc");
+    event("dealloc", h, s, s, 0);
   }
 }
 
@@ -619,6 +666,6 @@ export function summaryText(): string {
 // Start from the environment.
 {
   const { config, errors } = parseSwitch(process.env.TRACED_ALLOC);
-  for (const e of errors) warn(`TRACED_ALLOC: ${e}`);
+  if (errors.length > 0) warn(`TRACED_ALLOC: ${errors.join("; ")}`);
   if (config.log || config.summary || config.ndjson) configure(config);
 }

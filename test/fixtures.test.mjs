@@ -52,7 +52,8 @@ describe(`fixtures (TypeScript ${tsMajor})`, function () {
         expect(dts(traced.files)).to.deep.equal(dts(plain.files));
       });
 
-      it("prints the same output and exits the same way with and without the plugin (tracing on)", () => {
+      it("prints the same output and exits the same way with and without the plugin (tracing on)", function () {
+        if (meta.sameOutput === false) this.skip(); // prints what it observes of the plugin on purpose
         const a = run(path.join(plain.outDir, main), { nodeArgs: meta.nodeArgs ?? [] });
         const b = run(path.join(traced.outDir, main), { nodeArgs: meta.nodeArgs ?? [], env: { TRACED_ALLOC: "summary" } });
         expect(b.stdout).to.equal(a.stdout);

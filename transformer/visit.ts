@@ -49,12 +49,18 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
   const rt = (name: string, args: ts.Expression[]) =>
     f.createCallExpression(f.createPropertyAccessExpression(rtName, name), undefined, args);
 
+  /**
+   * Where V8 places a call in a stack trace (checked against V8 by test/positions.test.mjs):
+   * `new X()` at `new`; `f()` and `super()` at the callee; `a.b.c()` at the name `c`; any other
+   * callee (parenthesized, element access `a[k]()`, private `a.#m()`, `(cond ? f : g)()`) at the
+   * `(` of the arguments. A property read or write (accessors) at the name.
+   */
   function position(node: ts.Node): number {
-    if (ts.isNewExpression(node)) return node.getStart(sf);
     if (ts.isCallExpression(node)) {
       const callee = node.expression;
-      if (ts.isPropertyAccessExpression(callee)) return callee.name.getStart(sf);
-      return callee.getStart(sf);
+      if (ts.isIdentifier(callee) || callee.kind === ts.SyntaxKind.SuperKeyword) return callee.getStart(sf);
+      if (ts.isPropertyAccessExpression(callee) && !ts.isPrivateIdentifier(callee.name)) return callee.name.getStart(sf);
+      return node.arguments.pos - 1;
     }
     if (ts.isPropertyAccessExpression(node)) return node.name.getStart(sf);
     return node.getStart(sf);
