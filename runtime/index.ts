@@ -43,7 +43,7 @@ export class Location {
    * @traced_allocator_caller
    */
   static caller(): Location {
-    return stackLocation(Location.caller);
+    return stackLocation(Location.caller) ?? UNKNOWN;
   }
 
   toString(): string {
@@ -242,29 +242,29 @@ export function flush(): void {
   }
 }
 
+/** Writes all of `text`; false when the sink fails (closed pipe, disk full, stalled for 5 s). */
 function writeAll(fd: number, text: string): boolean {
   const data = Buffer.from(text, "utf8");
   let off = 0;
-  try {
-    while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
-      // A non-blocking pipe that is full: wait for it rather than lose data.
-      const deadline = Date.now() + 5000;
-      while (off < data.length && Date.now() < deadline) {
-        try {
-          off += fs.writeSync(fd, data, off, data.length - off);
-        } catch (e2) {
-          if ((e2 as NodeJS.ErrnoException).code !== "EAGAIN") return false;
-        }
-      }
-      return off >= data.length;
+  let stalledSince = 0;
+  while (off < data.length) {
+    try {
+      off += fs.writeSync(fd, data, off, data.length - off);
+      stalledSince = 0;
+    } catch (e) {
+      // A full pipe that Node made non-blocking (stderr once `process.stderr` was used): wait for
+      // the reader rather than lose data, sleeping instead of spinning, but not forever.
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") return false;
+      const now = Date.now();
+      if (stalledSince === 0) stalledSince = now;
+      else if (now - stalledSince > 5000) return false;
+      Atomics.wait(sleeper, 0, 0, 1);
     }
-    return false;
   }
+  return true;
 }
-
+/** For sleeping a millisecond at a time while a pipe is full. */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 let hooksInstalled = false;
 function installExitHooks(): void {
   if (hooksInstalled) return;
@@ -401,10 +401,19 @@ export function realloc(site: Site, receiver: any, method: string, arg: unknown,
 
 function statsOf(loc: Location, site: Site): SiteStats {
   if (loc === site) return (site.stats ??= newStats(site, site.kind));
-  const l = loc as Site;
+  // A location from a stack trace is a new object each time: one row per place, not per event.
+  const l = loc instanceof Site ? loc : stackSite(loc);
   const derived = (l.derived ??= new Map());
   let s = derived.get(site.kind);
   if (s === undefined) derived.set(site.kind, (s = newStats(loc, site.kind)));
+  return s;
+}
+
+const stackSites = new Map<string, Site>();
+function stackSite(loc: Location): Site {
+  const key = `${loc.file}:${loc.line}:${loc.col}`;
+  let s = stackSites.get(key);
+  if (s === undefined) stackSites.set(key, (s = new Site(loc.file, loc.line, loc.col, "", Rule.Call)));
   return s;
 }
 
@@ -491,21 +500,26 @@ export function none(location: Location): readonly never[] {
   return EMPTY;
 }
 
-/** Prologue of a `@track_caller` function: the location its caller passed, if any. Clears the slot. */
+/**
+ * Prologue of a `@track_caller` function: the location its caller passed. Clears the slot.
+ * When none was passed (a callback, `bind`, a caller built without the plugin) and tracing is on,
+ * the caller's frame of a V8 stack trace instead (source-mapped where source maps are enabled):
+ * one stack capture, paid only on that path. Undefined when tracing is off or no frame is found.
+ */
 export function take(): Location | undefined {
   const s = slot;
   slot = undefined;
-  return s;
+  return s !== undefined || !on ? s : stackLocation(take);
 }
 
 /** `Location.caller()` inside a `@track_caller` function: the passed location, else the nearest calling frame. */
 export function caller(passed: Location | undefined): Location {
-  return passed ?? stackLocation(caller);
+  return passed ?? stackLocation(caller) ?? UNKNOWN;
 }
 
 const cwd = process.cwd();
 /** The first JavaScript frame above the function that called `below`, from a V8 structured stack trace. */
-function stackLocation(below: Function, skip = 1): Location {
+function stackLocation(below: Function, skip = 1): Location | undefined {
   const savedPrepare = Error.prepareStackTrace;
   const savedLimit = Error.stackTraceLimit;
   try {
@@ -541,7 +555,7 @@ function stackLocation(below: Function, skip = 1): Location {
     Error.prepareStackTrace = savedPrepare;
     Error.stackTraceLimit = savedLimit;
   }
-  return UNKNOWN;
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -561,7 +575,7 @@ export class Allocator {
     const passed = take();
     if (!on) return;
     // One Site per (location, kind), used as the location too: one summary row each, cached JSON.
-    const s = userSite(passed ?? stackLocation(Allocator.alloc, 0), kind ?? "Allocator.alloc");
+    const s = userSite(passed ?? stackLocation(Allocator.alloc, 0) ?? UNKNOWN, kind ?? "Allocator.alloc");
     track(s, s, obj, layout.size, layout.align, layout.estimated);
   }
 
@@ -572,7 +586,7 @@ export class Allocator {
   static realloc(obj: object, newSize: number, kind?: string): void {
     const passed = take();
     if (!on) return;
-    const loc = passed ?? stackLocation(Allocator.realloc, 0);
+    const loc = passed ?? stackLocation(Allocator.realloc, 0) ?? UNKNOWN;
     let h = live.get(obj);
     if (h === undefined) {
       const s = userSite(loc, kind ?? "Allocator.alloc");
@@ -593,7 +607,7 @@ export class Allocator {
     if (h === undefined) return;
     live.delete(obj);
     registry.unregister(obj);
-    const s = userSite(passed ?? stackLocation(Allocator.dealloc, 0), kind ?? "Allocator.dealloc");
+    const s = userSite(passed ?? stackLocation(Allocator.dealloc, 0) ?? UNKNOWN, kind ?? "Allocator.dealloc");
     event("dealloc", h, s, s, 0);
   }
 }

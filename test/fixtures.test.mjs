@@ -36,6 +36,8 @@ describe(`fixtures (TypeScript ${tsMajor})`, function () {
       const dir = path.join(fixturesDir, name);
       const meta = entryOf(dir);
       const main = meta.main ?? "src/main.js";
+      // "cwd": "project" runs from the fixture's folder (stack-trace fallbacks are relative to it).
+      const opts = (env) => ({ nodeArgs: meta.nodeArgs ?? [], cwd: meta.cwd === "project" ? dir : undefined, env });
       let traced, plain;
       before(() => {
         traced = compile(dir);
@@ -54,8 +56,8 @@ describe(`fixtures (TypeScript ${tsMajor})`, function () {
 
       it("prints the same output and exits the same way with and without the plugin (tracing on)", function () {
         if (meta.sameOutput === false) this.skip(); // prints what it observes of the plugin on purpose
-        const a = run(path.join(plain.outDir, main), { nodeArgs: meta.nodeArgs ?? [] });
-        const b = run(path.join(traced.outDir, main), { nodeArgs: meta.nodeArgs ?? [], env: { TRACED_ALLOC: "summary" } });
+        const a = run(path.join(plain.outDir, main), opts({}));
+        const b = run(path.join(traced.outDir, main), opts({ TRACED_ALLOC: "summary" }));
         expect(b.stdout).to.equal(a.stdout);
         expect(b.status).to.equal(a.status);
         expect(a.stdout).to.not.equal("");
@@ -63,13 +65,13 @@ describe(`fixtures (TypeScript ${tsMajor})`, function () {
 
       if (fs.existsSync(path.join(dir, "expected.log")) || update) {
         it("logs the expected trace (expected.log)", () => {
-          const r = run(path.join(traced.outDir, main), { nodeArgs: meta.nodeArgs ?? [], env: { TRACED_ALLOC: "log" } });
+          const r = run(path.join(traced.outDir, main), opts({ TRACED_ALLOC: "log" }));
           golden(path.join(dir, "expected.log"), logLines(r.stderr).join("\n") + "\n");
         });
 
         it("writes one ndjson event per log line, at the same places", () => {
-          const r = run(path.join(traced.outDir, main), { nodeArgs: meta.nodeArgs ?? [], env: { TRACED_ALLOC: "log" } });
-          const n = runNdjson(path.join(traced.outDir, main), { nodeArgs: meta.nodeArgs ?? [] });
+          const r = run(path.join(traced.outDir, main), opts({ TRACED_ALLOC: "log" }));
+          const n = runNdjson(path.join(traced.outDir, main), opts({}));
           const lines = logLines(r.stderr);
           expect(n.events.length).to.equal(lines.length);
           n.events.forEach((e, i) => {

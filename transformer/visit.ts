@@ -228,6 +228,20 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
     return f.updateCallExpression(visited, visited.expression, visited.typeArguments, args);
   }
 
+  /** `f.call(t, …)` / `f.apply(t, args)` of a marked `f`: the built-in calls `f` right away, so the slot reaches it. */
+  function markedCallOrApply(node: ts.CallExpression, decl: ts.Declaration | undefined): string | undefined {
+    const callee = node.expression;
+    if (!decl || !ts.isPropertyAccessExpression(callee) || !ts.isIdentifier(callee.name)) return undefined;
+    const method = callee.name.text;
+    if ((method !== "call" && method !== "apply") || !decl.getSourceFile().isDeclarationFile) return undefined;
+    if (!fc.program.isSourceFileDefaultLibrary(decl.getSourceFile())) return undefined;
+    const target = checker.getTypeAtLocation(callee.expression);
+    const marked = target.getCallSignatures().some((sig) => marks.isMarked(sig.declaration));
+    const r = callee.expression;
+    const name = ts.isIdentifier(r) ? r.text : ts.isPropertyAccessExpression(r) ? r.name.text : "function";
+    return marked ? `${name}.${method}` : undefined;
+  }
+
   function calleeName(node: ts.CallExpression | ts.NewExpression): string {
     let e: ts.Expression = node.expression;
     while (ts.isParenthesizedExpression(e)) e = e.expression;
@@ -349,6 +363,8 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
     }
     const visited = ts.visitEachChild(node, visit, context);
     if (decl && marks.isMarked(decl)) return passLocation(node, visited, calleeName(node));
+    const through = ts.isCallExpression(node) ? markedCallOrApply(node, decl) : undefined;
+    if (through) return passLocation(node, visited, through);
     // `super(n)` in a subclass of a built-in stays as it is: TypeScript places field initializers after it.
     const row = node.expression.kind === ts.SyntaxKind.SuperKeyword ? undefined : rowOf(decl);
     if (!row) return visited;
