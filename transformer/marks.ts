@@ -41,13 +41,14 @@ export class Marks {
     const sf = node.getSourceFile();
     if (!sf) return false;
     const text = sf.text;
-    const ranges = ts.getLeadingCommentRanges(text, node.pos) ?? [];
+    // Leading ranges skip a comment on the same line as the token before (`{ /** @track_caller */ m()`,
+    // `= /** @track_caller */ () =>`): TypeScript calls those trailing. Both are the node's.
+    const ranges = [...(ts.getTrailingCommentRanges(text, node.pos) ?? []), ...(ts.getLeadingCommentRanges(text, node.pos) ?? [])];
     for (const r of ranges) {
       if (r.kind !== ts.SyntaxKind.MultiLineCommentTrivia) continue;
       const c = text.slice(r.pos, r.end);
       if (c.startsWith("/**") && re.test(c)) return true;
     }
-    // A tag inside the expression, e.g. `const f = /** @track_caller */ (n) => ...`.
     return false;
   }
 
