@@ -96,6 +96,8 @@ export class Site extends Location {
     col: number,
     readonly kind: string,
     readonly rule: Rule,
+    /** Realloc sites: the callee's source text, for the TypeError V8 would throw. */
+    readonly callee?: string,
   ) {
     super(file, line, col);
   }
@@ -374,7 +376,8 @@ export function allocFrom<T>(site: Site, value: T, first: unknown, caller?: Loca
 export function realloc(site: Site, receiver: any, method: string, arg: unknown, caller?: Location): unknown {
   if (!on) return receiver[method](arg);
   const fn = receiver[method]; // throws just as `receiver.method(…)` would for a null receiver
-  if (typeof fn !== "function") return receiver[method](arg); // the same TypeError as the original call
+  // V8 names the callee by its source text; the transformer wrote it into the site.
+  if (typeof fn !== "function") throw new TypeError(`${site.callee ?? `(intermediate value).${method}`} is not a function`);
   const rule = site.rule;
   const before = rule === Rule.Wasm ? receiver.buffer.byteLength : receiver.byteLength;
   const result = fn.call(receiver, arg);
@@ -480,8 +483,8 @@ function event(kind: "alloc" | "realloc" | "dealloc", h: Held, loc: Location, si
 // Sites and @track_caller
 
 /** Makes one hoisted site. Called once per site when a transformed module loads. */
-export function site(file: string, line: number, col: number, kind: string, rule: Rule): Site {
-  return new Site(file, line, col, kind, rule);
+export function site(file: string, line: number, col: number, kind: string, rule: Rule, callee?: string): Site {
+  return new Site(file, line, col, kind, rule, callee);
 }
 
 /** The location passed from a call of a `@track_caller` function to its prologue. */

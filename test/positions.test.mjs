@@ -62,7 +62,7 @@ describe("positions match V8's stack traces", function () {
     expect(rows.length).to.be.greaterThan(15);
     for (const row of rows) {
       // relative to the working directory (the output folder here), so compare absolute paths
-      expect(path.resolve(plain.outDir, row.injected.replace(/:\d+:\d+$/, "")) + row.injected.match(/:\d+:\d+$/)[0], row.label).to.equal(row.stack);
+      expect(path.resolve(plain.outDir, "src", row.injected.replace(/:\d+:\d+$/, "")) + row.injected.match(/:\d+:\d+$/)[0], row.label).to.equal(row.stack);
     }
   });
 });

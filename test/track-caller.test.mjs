@@ -68,7 +68,7 @@ describe("@track_caller", function () {
   it("every allocation inside a marked helper is reported at the caller's line; closures report their own", () => {
     const inHelpers = events.filter((e) => e.file !== "src/main.ts");
     // The closure in withClosure() is not marked (as in Rust): its two arrays are its own.
-    expect(inHelpers.map((e) => `${e.file}:${e.line}:${e.col}`)).to.deep.equal(["src/helpers.ts:27:28", "src/helpers.ts:27:28"]);
+    expect(inHelpers.map((e) => `${e.file}:${e.line}:${e.col}`)).to.deep.equal(["src/helpers.ts:36:28", "src/helpers.ts:36:28"]);
     expect(events.length).to.be.greaterThan(30);
     const at = (line) => events.filter((e) => e.file === "src/main.ts" && e.line === line).map((e) => `${e.kind}:${e.col}`);
     expect(at(10)).to.deep.equal(["new Uint8Array:10", "new Uint8Array:10"]); // twice(): chain
@@ -97,6 +97,27 @@ describe("@track_caller", function () {
     // shape(1) -> "1 3 0 1"; shape(1, 5, 7, 8) -> "4 6 2 1"; shape.length 1; makeBytes.length 1
     expect(stdout).to.include("1 3 0 1 4 6 2 1 1 1 true true true");
     expect(fields.length).to.be.greaterThan(30);
+  });
+
+  it("only a JSDoc tag marks: a mention in prose, a line comment or a `let` binding does not", () => {
+    const src = [
+      "/** Unlike the helpers marked `@track_caller`, this one is not. */",
+      "function prose(n: number) { return new Uint8Array(n); }",
+      "// @track_caller",
+      "function lineComment(n: number) { return new Uint8Array(n); }",
+      "/** @track_caller */",
+      "let reassignable = (n: number) => new Uint8Array(n);",
+      "/**",
+      " * Marked.",
+      " * @track_caller",
+      " */",
+      "function tagged(n: number) { return new Uint8Array(n); }",
+      "prose(1); lineComment(2); reassignable(3); tagged(4);",
+      "export {};",
+    ].join("\n");
+    const { outDir } = compile({ files: { "src/main.ts": src } });
+    const r = runNdjson(path.join(outDir, "src/main.js"));
+    expect(r.events.map((e) => `${e.size}@${e.line}`)).to.deep.equal(["1@2", "2@4", "3@6", "4@12"]);
   });
 
   it("without the plugin (plain tsc) every helper still works, and Location.caller() is the stack frame", () => {

@@ -7,7 +7,8 @@
 import type * as ts from "typescript";
 import { CALLER_INTRINSIC_TAG, TRACK_CALLER_TAG } from "../runtime/names";
 
-const tagPattern = (tag: string) => new RegExp(`@${tag}(?![\\w$-])`);
+/** A JSDoc tag: at the start of a comment line (after `/**` or a leading `*`), as JSDoc and TypeScript read tags. */
+const tagPattern = (tag: string) => new RegExp(`(?:^/\\*\\*|\\n)[ \\t]*\\*?[ \\t]*@${tag}(?![\\w$-])`);
 const TRACK_RE = tagPattern(TRACK_CALLER_TAG);
 const INTRINSIC_RE = tagPattern(CALLER_INTRINSIC_TAG);
 

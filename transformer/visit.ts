@@ -25,6 +25,8 @@ interface HoistedSite {
   col: number;
   kind: string;
   rule: Rule;
+  /** For realloc sites: the callee as V8 names it in a TypeError. */
+  callee?: string;
 }
 
 /** The function we are inside of: marked ones carry the identifier that holds their caller. */
@@ -66,11 +68,22 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
     return node.getStart(sf);
   }
 
-  function site(node: ts.Node, kind: string, rule: Rule): ts.Identifier {
+  function site(node: ts.Node, kind: string, rule: Rule, callee?: string): ts.Identifier {
     const { line, character } = sf.getLineAndCharacterOfPosition(position(node));
     const ident = f.createUniqueName("__ta_s");
-    sites.push({ ident, line: line + 1, col: character + 1, kind, rule });
+    sites.push({ ident, line: line + 1, col: character + 1, kind, rule, callee });
     return ident;
+  }
+
+  /** How V8 names a callee in "x.m is not a function": source text for names, else "(intermediate value)". */
+  function calleeText(e: ts.Expression): string {
+    if (ts.isIdentifier(e)) return e.text;
+    if (e.kind === ts.SyntaxKind.ThisKeyword) return "this";
+    if (ts.isPropertyAccessExpression(e)) return `${calleeText(e.expression)}.${e.name.text}`;
+    if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e)) {
+      return calleeText(e.expression); // what remains of it in the JavaScript
+    }
+    return "(intermediate value)";
   }
 
   /** Where an event at this site is reported: the site, or inside a marked function the caller's location. */
@@ -192,7 +205,7 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
     const vCallee = visited.expression as ts.PropertyAccessExpression;
     const arg = visited.arguments[0] ?? f.createVoidZero();
     const method = f.createStringLiteral(callee.name.text);
-    const s = site(orig, row.kind, row.rule);
+    const s = site(orig, row.kind, row.rule, calleeText(callee));
     if (!callee.questionDotToken) {
       return keep(rt(RT.realloc, [s, vCallee.expression, method, arg, ...callerArgs()]), orig);
     }
@@ -456,6 +469,7 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
               f.createNumericLiteral(s.col),
               f.createStringLiteral(s.kind),
               f.createNumericLiteral(s.rule),
+              ...(s.callee !== undefined ? [f.createStringLiteral(s.callee)] : []),
             ]),
           ),
         ),
