@@ -11,7 +11,8 @@ function callerFrame(depth) {
   return m ? `${m[1]}:${m[2]}:${m[3]}` : `?${line}`;
 }
 const record = (depth) => hits.push(callerFrame(depth));
-function patchStatics(target, names) {
+/** Replaces each named function of `target` (statics or prototype methods) by a recording wrapper. */
+function patch(target, names) {
   for (const name of names) {
     const orig = target[name];
     if (typeof orig !== "function") continue;
@@ -21,21 +22,11 @@ function patchStatics(target, names) {
     };
   }
 }
-function patchMethods(proto, names) {
-  for (const name of names) {
-    const orig = proto[name];
-    if (typeof orig !== "function") continue;
-    proto[name] = function (...args) {
-      record(4);
-      return orig.apply(this, args);
-    };
-  }
-}
 const typed = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array",
   "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"];
 for (const name of ["ArrayBuffer", "SharedArrayBuffer", "Array", ...typed]) {
   const Orig = globalThis[name];
-  if (typed.includes(name) || name === "Array") patchStatics(Orig, ["from", "of"]);
+  if (typed.includes(name) || name === "Array") patch(Orig, ["from", "of"]);
   globalThis[name] = new Proxy(Orig, {
     construct(target, args, newTarget) {
       record(4);
@@ -47,8 +38,8 @@ for (const name of ["ArrayBuffer", "SharedArrayBuffer", "Array", ...typed]) {
     },
   });
 }
-patchStatics(Buffer, ["alloc", "allocUnsafe", "allocUnsafeSlow", "from", "concat"]);
-patchMethods(ArrayBuffer.prototype, ["resize", "transfer", "transferToFixedLength"]);
-patchMethods(SharedArrayBuffer.prototype, ["grow"]);
-patchMethods(WebAssembly.Memory.prototype, ["grow"]);
+patch(Buffer, ["alloc", "allocUnsafe", "allocUnsafeSlow", "from", "concat"]);
+patch(ArrayBuffer.prototype, ["resize", "transfer", "transferToFixedLength"]);
+patch(SharedArrayBuffer.prototype, ["grow"]);
+patch(WebAssembly.Memory.prototype, ["grow"]);
 process.on("exit", () => fs.writeFileSync(process.env.V8_PROBE_OUT, hits.join("\n") + "\n"));
