@@ -320,38 +320,53 @@ const registry = new FinalizationRegistry<Held>((h) => {
   if (on) event("dealloc", h, h.loc, h.site, 0);
 });
 
-function layoutOf(rule: Rule, value: any): [size: number, align: number] {
-  switch (rule) {
-    case Rule.Typed:
-      return [value.byteLength, value.BYTES_PER_ELEMENT];
-    case Rule.Array:
-      return [value.length * 8, 8];
-    case Rule.Wasm:
-      return [value.buffer.byteLength, 65536];
-    case Rule.Bytes:
-      return [value.byteLength, 1];
-    default: {
-      // No site (a module cycle ran code before its site table): measure what it looks like.
-      if (Array.isArray(value)) return [value.length * 8, 8];
-      const size = value.byteLength;
-      return [typeof size === "number" ? size : 0, typeof value.BYTES_PER_ELEMENT === "number" ? value.BYTES_PER_ELEMENT : 1];
-    }
-  }
-}
-
-function track(site: Site, loc: Location, value: object, size: number, align: number, estimated: boolean): Held {
+/**
+ * Records an allocation. Only objects whose layout can change later or that can be freed by hand
+ * (ArrayBuffer, SharedArrayBuffer, WebAssembly.Memory, `Allocator.alloc` objects) are kept in the
+ * identity map and registered with an unregister token: both cost as much again as the
+ * registration itself, and typed arrays, Buffers and arrays never need them.
+ */
+function track(site: Site, loc: Location, value: object, size: number, align: number, estimated: boolean, identity: boolean): Held {
   const h: Held = { id: ++nextId, size, align, estimated, loc, site };
-  live.set(value, h);
-  registry.register(value, h, value);
+  if (identity) {
+    live.set(value, h);
+    registry.register(value, h, value);
+  } else {
+    registry.register(value, h);
+  }
   event("alloc", h, loc, site, 0);
   return h;
 }
 
 function record(site: Site | undefined, value: unknown, caller: Location | undefined): void {
   if (value === null || typeof value !== "object") return; // short-circuited optional chain, or not ours
-  site ??= UNKNOWN;
-  const [size, align] = layoutOf(site.rule, value);
-  track(site, caller ?? site, value, size, align, site.rule === Rule.Array);
+  const v = value as any;
+  const s = site ?? UNKNOWN;
+  const loc = caller ?? s;
+  switch (s.rule) {
+    case Rule.Typed:
+      track(s, loc, v, v.byteLength, v.BYTES_PER_ELEMENT, false, false);
+      return;
+    case Rule.Buffer:
+      track(s, loc, v, v.byteLength, 1, false, false);
+      return;
+    case Rule.Array:
+      track(s, loc, v, v.length * 8, 8, true, false);
+      return;
+    case Rule.Bytes:
+      track(s, loc, v, v.byteLength, 1, false, true);
+      return;
+    case Rule.Wasm:
+      track(s, loc, v, v.buffer.byteLength, 65536, false, true);
+      return;
+    default: {
+      // No site (a module cycle ran code before its site table): measure what it looks like.
+      if (Array.isArray(v)) return void track(s, loc, v, v.length * 8, 8, true, false);
+      const size = typeof v.byteLength === "number" ? v.byteLength : 0;
+      const align = typeof v.BYTES_PER_ELEMENT === "number" ? v.BYTES_PER_ELEMENT : 1;
+      track(s, loc, v, size, align, false, utilTypes.isAnyArrayBuffer(v));
+    }
+  }
 }
 
 /**
@@ -579,7 +594,7 @@ export class Allocator {
     if (!on) return;
     // One Site per (location, kind), used as the location too: one summary row each, cached JSON.
     const s = userSite(passed ?? stackLocation(Allocator.alloc, 0) ?? UNKNOWN, kind ?? "Allocator.alloc");
-    track(s, s, obj, layout.size, layout.align, layout.estimated);
+    track(s, s, obj, layout.size, layout.align, layout.estimated, true);
   }
 
   /**
@@ -593,7 +608,7 @@ export class Allocator {
     let h = live.get(obj);
     if (h === undefined) {
       const s = userSite(loc, kind ?? "Allocator.alloc");
-      h = track(s, s, obj, 0, 1, false);
+      h = track(s, s, obj, 0, 1, false, true);
     }
     const s = userSite(loc, kind ?? "Allocator.realloc");
     event("realloc", h, s, s, newSize);

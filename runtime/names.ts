@@ -32,7 +32,7 @@ export const RT = {
 
 /** How the runtime measures what an allocation site made. The transformer writes the number into the site. */
 export const Rule = {
-  /** ArrayBuffer, SharedArrayBuffer, Buffer: `byteLength` bytes, align 1. */
+  /** ArrayBuffer, SharedArrayBuffer: `byteLength` bytes, align 1. */
   Bytes: 0,
   /** Typed arrays: `byteLength` bytes, align `BYTES_PER_ELEMENT`. */
   Typed: 1,
@@ -42,5 +42,7 @@ export const Rule = {
   Wasm: 3,
   /** A call of a `@track_caller` function or `Location.caller()`: not an allocation itself. */
   Call: 4,
+  /** Buffer.alloc and friends: `byteLength` bytes, align 1; a Uint8Array, so never resized or transferred. */
+  Buffer: 5,
 } as const;
 export type Rule = (typeof Rule)[keyof typeof Rule];
