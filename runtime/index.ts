@@ -85,9 +85,9 @@ export interface SiteStats {
 /** A hoisted allocation or call site: a Location with what was called there. Made once per module load. */
 export class Site extends Location {
   /** The summary's counters for events reported at this very site (filled lazily). */
-  stats: SiteStats | undefined = undefined;
+  stats: Row | undefined = undefined;
   /** Events reported at this location for other sites' kinds (inside `@track_caller` functions). */
-  derived: Map<string, SiteStats> | undefined = undefined;
+  derived: Map<string, Row> | undefined = undefined;
   json: string | undefined = undefined;
 
   constructor(
@@ -343,30 +343,66 @@ function record(site: Site | undefined, value: unknown, caller: Location | undef
   const v = value as any;
   const s = site ?? UNKNOWN;
   const loc = caller ?? s;
+  let size: number;
+  let align = 1;
+  let estimated = false;
+  let identity = false;
   switch (s.rule) {
     case Rule.Typed:
-      track(s, loc, v, v.byteLength, v.BYTES_PER_ELEMENT, false, false);
-      return;
+      size = v.byteLength;
+      align = v.BYTES_PER_ELEMENT;
+      break;
     case Rule.Buffer:
-      track(s, loc, v, v.byteLength, 1, false, false);
-      return;
+      size = v.byteLength;
+      break;
     case Rule.Array:
-      track(s, loc, v, v.length * 8, 8, true, false);
-      return;
+      size = v.length * 8;
+      align = 8;
+      estimated = true;
+      break;
     case Rule.Bytes:
-      track(s, loc, v, v.byteLength, 1, false, true);
-      return;
+      size = v.byteLength;
+      identity = true;
+      break;
     case Rule.Wasm:
-      track(s, loc, v, v.buffer.byteLength, 65536, false, true);
-      return;
-    default: {
+      size = v.buffer.byteLength;
+      align = 65536;
+      identity = true;
+      break;
+    default:
       // No site (a module cycle ran code before its site table): measure what it looks like.
-      if (Array.isArray(v)) return void track(s, loc, v, v.length * 8, 8, true, false);
-      const size = typeof v.byteLength === "number" ? v.byteLength : 0;
-      const align = typeof v.BYTES_PER_ELEMENT === "number" ? v.BYTES_PER_ELEMENT : 1;
-      track(s, loc, v, size, align, false, utilTypes.isAnyArrayBuffer(v));
-    }
+      if (Array.isArray(v)) {
+        size = v.length * 8;
+        align = 8;
+        estimated = true;
+      } else {
+        size = typeof v.byteLength === "number" ? v.byteLength : 0;
+        align = typeof v.BYTES_PER_ELEMENT === "number" ? v.BYTES_PER_ELEMENT : 1;
+        identity = utilTypes.isAnyArrayBuffer(v);
+      }
   }
+  if (!identity && !logOn && ndjsonFd < 0) {
+    // Summary only, and nothing can change this object's layout: count it, and let the row's own
+    // registry hear of its collection with its size as the held value (no per-object record).
+    const row = statsOf(loc, s);
+    row.allocs++;
+    row.bytes += size;
+    row.live += size;
+    if (size > row.max) row.max = size;
+    if (estimated) row.estimated = true;
+    (row.gc ??= rowRegistry(row)).register(v, size);
+    return;
+  }
+  track(s, loc, v, size, align, estimated, identity);
+}
+
+/** Deallocs of a summary row's objects, when only the summary is on. */
+function rowRegistry(row: Row): FinalizationRegistry<number> {
+  return new FinalizationRegistry<number>((size) => {
+    if (!on) return;
+    row.deallocs++;
+    row.live -= size;
+  });
 }
 
 /**
@@ -417,7 +453,7 @@ export function realloc(site: Site, receiver: any, method: string, arg: unknown,
   return result;
 }
 
-function statsOf(loc: Location, site: Site): SiteStats {
+function statsOf(loc: Location, site: Site): Row {
   if (loc === site) return (site.stats ??= newStats(site, site.kind));
   // A location from a stack trace is a new object each time: one row per place, not per event.
   const l = loc instanceof Site ? loc : stackSite(loc);
@@ -435,9 +471,12 @@ function stackSite(loc: Location): Site {
   return s;
 }
 
-const allStats: SiteStats[] = [];
-function newStats(loc: Location, kind: string): SiteStats {
-  const s: SiteStats = {
+const allStats: Row[] = [];
+/** A summary row, with the registry that counts its collected objects (summary-only mode). */
+type Row = SiteStats & { gc: FinalizationRegistry<number> | undefined };
+
+function newStats(loc: Location, kind: string): Row {
+  const s: Row = {
     file: loc.file,
     line: loc.line,
     col: loc.col,
@@ -449,6 +488,7 @@ function newStats(loc: Location, kind: string): SiteStats {
     live: 0,
     max: 0,
     estimated: false,
+    gc: undefined,
   };
   allStats.push(s);
   return s;
@@ -644,7 +684,7 @@ function userSite(loc: Location, kind: string): Site {
 /** Snapshot of the per-site counters, largest `bytes` first. */
 export function sites(): SiteStats[] {
   return allStats
-    .map((s) => ({ ...s }))
+    .map(({ gc: _gc, ...s }) => s)
     .sort((a, b) => b.bytes - a.bytes || a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
 }
 
