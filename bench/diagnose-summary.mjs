@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// Diagnosis for `overhead_summary` (not part of `npm run bench`): how much of TRACED_ALLOC=summary's
+// cost on the msgpack workload would two runtime changes remove? Patches copies of the compiled
+// runtime under test (bench/.work/pkg/dist/runtime/index.js, made by `npm run bench`), never the
+// sources, and runs the msgpack plugin build against each copy, interleaved with the plain build.
+//
+//   current  the runtime as it is
+//   A        FinalizationRegistry.register(value, held) without an unregister token
+//   B        no WeakMap (`live`) entry for allocations that can never be resized in place: typed
+//            arrays, arrays, Buffers, fixed-length ArrayBuffers (only resizable/growable buffers,
+//            WebAssembly memories and user-allocator objects need one)
+//   AB       both
+//   AB_noreg_arrays  A and B, and no FinalizationRegistry cell for plain Arrays (whose sizes are
+//            estimates anyway): no dealloc events for arrays
+//   AB_noreg A and B, and no FinalizationRegistry cell for any fixed-size allocation: no dealloc
+//            events for them (the floor: what counting alone costs)
+//
+// The patches target the runtime as of commit 99bba0c (where every allocation got a WeakMap entry
+// and a FinalizationRegistry cell with an unregister token); variants whose code is gone are skipped.
+//
+// Usage: node bench/diagnose-summary.mjs [rounds=3]      (run `npm run bench -- --only=msgpack --quick` first)
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { WORK, BENCH_DIR, envWith, median, runJsonChild, log } from "./lib.mjs";
+
+const rounds = Number(process.argv[2] ?? 3);
+const runtimeFile = path.join(WORK, "pkg/dist/runtime/index.js");
+const tracedBuild = path.join(WORK, "msgpack/traced");
+if (!fs.existsSync(runtimeFile) || !fs.existsSync(tracedBuild)) {
+  log("run `npm run bench -- --only=msgpack --quick` first: it builds bench/.work/pkg and bench/.work/msgpack");
+  process.exit(2);
+}
+const src = fs.readFileSync(runtimeFile, "utf8");
+const must = (s, a, b) => {
+  if (!s.includes(a)) throw new Error(`the compiled runtime changed; patch target not found: ${a}`);
+  return s.replace(a, b);
+};
+const A = (s) => must(s, "registry.register(value, h, value);", "registry.register(value, h);");
+const B = (s) => {
+  s = must(s, "function track(site, loc, value, size, align, estimated) {", "function track(site, loc, value, size, align, estimated, fixed) {");
+  s = must(s, "    live.set(value, h);\n    registry.register(value, h", "    if (!fixed) live.set(value, h);\n    registry.register(value, h");
+  s = must(
+    s,
+    "track(site, caller ?? site, value, size, align, site.rule === names_1.Rule.Array);",
+    "track(site, caller ?? site, value, size, align, site.rule === names_1.Rule.Array, site.rule === names_1.Rule.Array || site.rule === names_1.Rule.Typed || (site.rule === names_1.Rule.Bytes && !value.resizable && !value.growable));",
+  );
+  return s;
+};
+const variants = {
+  current: (s) => s,
+  A,
+  B,
+  AB: (s) => B(A(s)),
+  AB_noreg_arrays: (s) => must(B(A(s)), "    registry.register(value, h);", "    if (!estimated) registry.register(value, h);"),
+  AB_noreg: (s) => must(B(A(s)), "    registry.register(value, h);", "    if (!fixed) registry.register(value, h);"),
+};
+
+const dirs = {};
+for (const [name, patch] of Object.entries(variants)) {
+  let patched;
+  try {
+    patched = patch(src);
+  } catch (e) {
+    log(`${name}: skipped (${e.message}): the runtime under test no longer has the code this variant changes`);
+    delete variants[name];
+    continue;
+  }
+  const dir = path.join(WORK, "diagnose", name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.cpSync(path.join(WORK, "pkg"), path.join(dir, "pkg"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "pkg/dist/runtime/index.js"), patched);
+  fs.cpSync(tracedBuild, path.join(dir, "msgpack"), { recursive: true });
+  fs.mkdirSync(path.join(dir, "node_modules"), { recursive: true });
+  fs.symlinkSync(path.join(dir, "pkg"), path.join(dir, "node_modules/traced-allocator"), "dir");
+  dirs[name] = path.join(dir, "msgpack");
+}
+
+const res = { plain: [] };
+for (const n of Object.keys(variants)) res[n] = [];
+for (let r = 0; r < rounds; r++) {
+  for (const name of ["plain", ...Object.keys(variants)]) {
+    const dir = name === "plain" ? path.join(WORK, "msgpack/plain") : dirs[name];
+    const env = envWith(name === "plain" ? {} : { TRACED_ALLOC: "summary" });
+    const { result } = await runJsonChild([path.join(BENCH_DIR, "msgpack-child.mjs"), dir, "80", "250"], { env });
+    if (name !== "plain" && !result.runtime_path.startsWith(path.join(WORK, "diagnose", name) + path.sep)) {
+      throw new Error(`${name} loaded the runtime from ${result.runtime_path}`);
+    }
+    res[name].push(result);
+  }
+  log(`round ${r + 1}/${rounds} done`);
+}
+const base = median(res.plain.map((x) => x.cpu_ms_per_pass));
+console.log("| runtime variant (TRACED_ALLOC=summary) | CPU ms/pass | ratio to plain | peak RSS MiB |\n|---|---|---|---|");
+for (const [k, v] of Object.entries(res)) {
+  const m = median(v.map((x) => x.cpu_ms_per_pass));
+  console.log(`| ${k} | ${m.toFixed(2)} | ${(m / base).toFixed(3)}× | ${median(v.map((x) => x.max_rss_mb)).toFixed(0)} |`);
+}

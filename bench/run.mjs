@@ -1,0 +1,818 @@
+#!/usr/bin/env node
+// traced-allocator benchmarks (`npm run bench`). See bench/PERFORMANCE.md for what each figure means.
+//
+//   npm run bench                      full run (about 6 minutes on 2 idle cores), markdown on stdout
+//   npm run bench -- --json            the same figures as one JSON object on stdout (npm itself prints
+//                                      a 2-line banner first: `npm run -s bench -- --json` omits it)
+//   npm run bench -- --quick           a smoke run with few rounds (about a minute)
+//   npm run bench -- --only=capture,micro,msgpack,build
+//   npm run bench -- --rounds=N        rounds for micro, msgpack and build (capture: runs)
+//   npm run bench -- --use-dist        use the repository's dist/ as built, instead of compiling the
+//                                      current transformer/ and runtime/ sources into a frozen copy
+//
+// Progress goes to stderr. All scratch goes to bench/.work (git-ignored). Every measured variant runs
+// in its own child process, one at a time, variants interleaved within each round (ABCD ABCD ...).
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  BENCH_DIR,
+  ROOT,
+  WORK,
+  countLines,
+  countOccurrences,
+  envWith,
+  fileSize,
+  log,
+  machineInfo,
+  median,
+  rmrf,
+  round,
+  roundSummary,
+  runJsonChild,
+  runNode,
+  summarize,
+} from "./lib.mjs";
+
+// ------------------------------------------------------------------------------------ options
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const value = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+if (flag("help") || flag("h")) {
+  process.stdout.write(fs.readFileSync(new URL(import.meta.url), "utf8").split("\n").slice(1, 14).map((l) => l.replace(/^\/\/ ?/, "")).join("\n") + "\n");
+  process.exit(0);
+}
+const JSON_OUT = flag("json");
+const QUICK = flag("quick");
+const ONLY = new Set((value("only") ?? "capture,micro,msgpack,build").split(",").map((s) => s.trim()));
+const ROUNDS = value("rounds") ? Number(value("rounds")) : undefined;
+const USE_DIST = flag("use-dist");
+
+const CFG = QUICK
+  ? { captureRuns: 1, captureMs: 150, microRounds: 1, microMs: 60, msgRounds: 2, msgOffRounds: 0, msgWarm: 30, msgPasses: 60, buildRounds: 1 }
+  : { captureRuns: 5, captureMs: 400, microRounds: 4, microMs: 200, msgRounds: 8, msgOffRounds: 16, msgWarm: 80, msgPasses: 160, buildRounds: 6 };
+// msgOffRounds: extra rounds of the plain and the unset variants only. `overhead_off` is a small
+// difference, so it gets the most samples (msgRounds + msgOffRounds); the others get msgRounds.
+if (ROUNDS) Object.assign(CFG, { captureRuns: ROUNDS, microRounds: ROUNDS, msgRounds: ROUNDS, msgOffRounds: ROUNDS, buildRounds: ROUNDS });
+
+const TSC = path.join(ROOT, "node_modules/typescript/bin/tsc");
+const TSPC = path.join(ROOT, "node_modules/ts-patch/bin/tspc.js");
+const CPU_PRELOAD = path.join(BENCH_DIR, "cpu-at-exit.cjs");
+const PKG = path.join(WORK, "pkg"); // the frozen traced-allocator under test
+const NM = path.join(WORK, "node_modules");
+const PKG_NOJSDOC = path.join(WORK, "pkg-nojsdoc");
+const PATCHED_TS = path.join(WORK, "ts-installed/node_modules/typescript"); // a copy, patched by `ts-patch install`
+
+const TARGETS = {
+  capture_speedup: { op: ">=", value: 300 },
+  overhead_off: { op: "<=", value: 1.03 },
+  overhead_summary: { op: "<=", value: 1.5 },
+  overhead_ndjson: null,
+  heap_prof_reference: null,
+  build_ratio: { op: "<=", value: 1.15 },
+};
+
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
+const step = (msg) => log(`[bench ${elapsed()}] ${msg}`);
+
+// ------------------------------------------------------------------------------------ setup
+
+function write(file, text) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+const json = (o) => JSON.stringify(o, null, 2) + "\n";
+
+function symlink(target, link) {
+  rmrf(link);
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.symlinkSync(target, link, "dir");
+}
+
+function gitInfo() {
+  const git = (...args) => {
+    try {
+      return execFileSync("git", args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const dirty = git("status", "--porcelain", "--", "transformer", "runtime");
+  return { commit: git("rev-parse", "--short", "HEAD"), uncommitted_changes_in_transformer_or_runtime: dirty ? dirty.split("\n") : [] };
+}
+
+/** The package under test: current transformer/ and runtime/ compiled into bench/.work/pkg, frozen for the run. */
+async function preparePackage() {
+  rmrf(PKG);
+  fs.mkdirSync(PKG, { recursive: true });
+  fs.copyFileSync(path.join(ROOT, "package.json"), path.join(PKG, "package.json"));
+  let how;
+  if (USE_DIST) {
+    fs.cpSync(path.join(ROOT, "dist"), path.join(PKG, "dist"), { recursive: true });
+    how = "copied from dist/ (--use-dist)";
+  } else {
+    const r = await runNode([TSC, "-p", path.join(ROOT, "tsconfig.json"), "--outDir", path.join(PKG, "dist")], { cwd: ROOT });
+    if (r.code !== 0) log(`warning: compiling transformer/ and runtime/ reported errors (code ${r.code}); using what was emitted:\n${r.stdout.slice(0, 3000)}`);
+    how = r.code === 0 ? "compiled from the current sources" : `compiled from the current sources, with errors (tsc code ${r.code})`;
+  }
+  for (const f of ["dist/runtime/index.js", "dist/transformer/index.js"]) {
+    if (!fs.existsSync(path.join(PKG, f))) throw new Error(`the package under test has no ${f}: cannot benchmark`);
+  }
+  // bench/.work is its own package scope: without this, `require("traced-allocator/runtime")` from a
+  // build in here would self-resolve through /work/main/package.json to /work/main/dist, not to the
+  // frozen copy.
+  write(path.join(WORK, "package.json"), json({ name: "traced-allocator-bench-work", private: true }));
+  symlink(PKG, path.join(NM, "traced-allocator"));
+  symlink(path.join(ROOT, "node_modules/@types"), path.join(NM, "@types"));
+  // What-if for the build benchmark: the same package without `"tsp": {"tscOptions": {"parseAllJsDoc": true}}`
+  // in its package.json (ts-patch then leaves tsc's default JSDoc parsing mode alone).
+  rmrf(PKG_NOJSDOC);
+  fs.cpSync(PKG, PKG_NOJSDOC, { recursive: true });
+  const pj = JSON.parse(fs.readFileSync(path.join(PKG, "package.json"), "utf8"));
+  const hadTsp = pj.tsp !== undefined;
+  delete pj.tsp;
+  write(path.join(PKG_NOJSDOC, "package.json"), json(pj));
+  symlink(PKG_NOJSDOC, path.join(NM, "traced-allocator-nojsdoc"));
+  return { how, package_json_tsp: hadTsp ? JSON.parse(fs.readFileSync(path.join(PKG, "package.json"), "utf8")).tsp : null };
+}
+
+/** Builds one project with tsc or tspc: resolves { code, ms (wall), cpu_ms, stdout }. */
+async function compile(compiler, tsconfig) {
+  const cpuFile = path.join(WORK, `cpu-${process.pid}.json`);
+  rmrf(cpuFile);
+  const script = compiler === "tsc" ? TSC : compiler === "tspc" ? TSPC : compiler;
+  const r = await runNode(["--require", CPU_PRELOAD, script, "-p", tsconfig], {
+    cwd: path.dirname(tsconfig),
+    env: envWith({ BENCH_CPU_OUT: cpuFile }),
+  });
+  let cpu = {};
+  try {
+    cpu = JSON.parse(fs.readFileSync(cpuFile, "utf8"));
+  } catch {
+    // no CPU figure: the compiler died before exit
+  }
+  return { code: r.code, ms: r.ms, cpu_ms: cpu.cpu_ms, max_rss_kb: cpu.max_rss_kb, stdout: r.stdout + r.stderr };
+}
+
+/** Counts the rewritten sites in an output folder: files mentioning the runtime and `.site(` calls. */
+function countRewrites(dir) {
+  let files = 0;
+  let sites = 0;
+  let wrappers = 0;
+  const kinds = {};
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".js")) {
+        const text = fs.readFileSync(p, "utf8");
+        if (!text.includes("__ta")) continue;
+        files++;
+        for (const m of text.matchAll(/__ta(?:_\d+)?\.site\(__ta_file(?:_\d+)?, \d+, \d+, "([^"]+)"/g)) {
+          sites++;
+          kinds[m[1]] = (kinds[m[1]] ?? 0) + 1;
+        }
+        wrappers += [...text.matchAll(/__ta(?:_\d+)?\.(alloc|allocFrom|realloc|at|none)\(/g)].length;
+      }
+    }
+  };
+  walk(dir);
+  return { files_with_runtime: files, sites, runtime_calls: wrappers, kinds };
+}
+
+const PLAIN_OPTIONS = (extra) => ({ compilerOptions: { skipLibCheck: true, sourceMap: false, ...extra } });
+const PLUGIN = [{ transform: "traced-allocator/transformer" }];
+
+/** Two builds of one project: plain tsc and tspc with the plugin. Checks that the plugin build really was rewritten. */
+async function buildTwice(dir, label) {
+  for (const [compiler, cfg, out] of [
+    ["tsc", "tsconfig.plain.json", "plain"],
+    ["tspc", "tsconfig.traced.json", "traced"],
+  ]) {
+    rmrf(path.join(dir, out));
+    const r = await compile(compiler, path.join(dir, cfg));
+    if (r.code !== 0) throw new Error(`${label}: ${compiler} -p ${cfg} failed (code ${r.code}):\n${r.stdout.slice(0, 4000)}`);
+  }
+  const plain = countRewrites(path.join(dir, "plain"));
+  const traced = countRewrites(path.join(dir, "traced"));
+  if (plain.files_with_runtime !== 0) throw new Error(`${label}: the plain build mentions __ta`);
+  if (traced.sites === 0) throw new Error(`${label}: the plugin build has no rewritten site (is the plugin loaded?)`);
+  return traced;
+}
+
+async function prepareMsgpack() {
+  const dir = path.join(WORK, "msgpack");
+  rmrf(dir);
+  const src = path.join(ROOT, "node_modules/@msgpack/msgpack/src");
+  fs.cpSync(src, path.join(dir, "src"), { recursive: true });
+  const version = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/@msgpack/msgpack/package.json"), "utf8")).version;
+  // The sources import each other with explicit `.ts` extensions: rewriteRelativeImportExtensions turns
+  // them into `.js` in the output, so no source file is edited. CommonJS output, loaded with require().
+  write(
+    path.join(dir, "tsconfig.plain.json"),
+    json({
+      compilerOptions: {
+        ...PLAIN_OPTIONS().compilerOptions,
+        target: "ES2022",
+        module: "commonjs",
+        lib: ["ES2024", "DOM"],
+        types: [],
+        strict: true,
+        rewriteRelativeImportExtensions: true,
+        rootDir: "src",
+        outDir: "plain",
+      },
+      include: ["src/**/*.ts"],
+    }),
+  );
+  write(path.join(dir, "tsconfig.traced.json"), json({ extends: "./tsconfig.plain.json", compilerOptions: { outDir: "traced", plugins: PLUGIN } }));
+  const rewrites = await buildTwice(dir, "msgpack");
+  return { version, dir, rewrites };
+}
+
+async function prepareMicro() {
+  const dir = path.join(WORK, "micro");
+  rmrf(dir);
+  fs.mkdirSync(path.join(dir, "src"), { recursive: true });
+  fs.copyFileSync(path.join(BENCH_DIR, "micro/micro.ts"), path.join(dir, "src/micro.ts"));
+  write(
+    path.join(dir, "tsconfig.plain.json"),
+    json({
+      compilerOptions: {
+        ...PLAIN_OPTIONS().compilerOptions,
+        target: "ES2022",
+        module: "commonjs",
+        lib: ["ES2024"],
+        types: ["node"],
+        strict: true,
+        rootDir: "src",
+        outDir: "plain",
+      },
+      include: ["src/**/*.ts"],
+    }),
+  );
+  write(path.join(dir, "tsconfig.traced.json"), json({ extends: "./tsconfig.plain.json", compilerOptions: { outDir: "traced", plugins: PLUGIN } }));
+  const rewrites = await buildTwice(dir, "micro");
+  return { dir, rewrites };
+}
+
+function prepareRxjs() {
+  const dir = path.join(WORK, "rxjs");
+  rmrf(dir);
+  fs.cpSync(path.join(ROOT, "node_modules/rxjs/src"), path.join(dir, "src"), { recursive: true });
+  // Their own build configs and the UMD global are not sources of this build.
+  for (const f of fs.readdirSync(path.join(dir, "src"))) if (/^tsconfig.*\.json$|^Rx\.global\.js$/.test(f)) rmrf(path.join(dir, "src", f));
+  const version = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/rxjs/package.json"), "utf8")).version;
+  // rxjs's own options (strict, noImplicitReturns, removeComments, declarations, source maps, its path
+  // aliases), brought to what TypeScript 6 accepts: ES2022 target instead of es5/downlevelIteration
+  // (deprecated), no baseUrl (deprecated; paths are relative to the tsconfig).
+  const base = {
+    compilerOptions: {
+      target: "ES2022",
+      module: "commonjs",
+      lib: ["ES2022", "DOM"],
+      types: [],
+      strict: true,
+      noImplicitReturns: true,
+      removeComments: true,
+      preserveConstEnums: true,
+      stripInternal: true,
+      declaration: true,
+      sourceMap: true,
+      skipLibCheck: true,
+      incremental: false,
+      noEmit: false,
+      paths: { rxjs: ["./src/index"], "rxjs/*": ["./src/*"] },
+      rootDir: "src",
+      outDir: "out/tsc",
+    },
+    include: ["src/**/*.ts"],
+    exclude: ["src/internal/umd.ts"],
+  };
+  write(path.join(dir, "tsconfig.tsc.json"), json(base));
+  write(path.join(dir, "tsconfig.tspc.json"), json({ extends: "./tsconfig.tsc.json", compilerOptions: { outDir: "out/tspc" } }));
+  write(path.join(dir, "tsconfig.traced.json"), json({ extends: "./tsconfig.tsc.json", compilerOptions: { outDir: "out/traced", plugins: PLUGIN } }));
+  write(
+    path.join(dir, "tsconfig.traced-nojsdoc.json"),
+    json({ extends: "./tsconfig.tsc.json", compilerOptions: { outDir: "out/traced-nojsdoc", plugins: [{ transform: "traced-allocator-nojsdoc/transformer" }] } }),
+  );
+  write(
+    path.join(dir, "tsconfig.installed.json"),
+    json({ extends: "./tsconfig.tsc.json", compilerOptions: { outDir: "out/installed", plugins: [{ transform: "traced-allocator-nojsdoc/transformer" }] } }),
+  );
+  const files = [];
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".ts") && !p.endsWith(path.join("internal", "umd.ts"))) files.push(p);
+    }
+  };
+  walk(path.join(dir, "src"));
+  return { dir, version, files: files.length };
+}
+
+/** A private copy of TypeScript, patched in place by `ts-patch install` (the other way to run plugins: plain `tsc`). */
+async function preparePatchedTypeScript() {
+  rmrf(path.dirname(PATCHED_TS));
+  fs.mkdirSync(path.dirname(PATCHED_TS), { recursive: true });
+  fs.cpSync(path.join(ROOT, "node_modules/typescript"), PATCHED_TS, { recursive: true });
+  const r = await runNode([path.join(ROOT, "node_modules/ts-patch/bin/ts-patch.js"), "install", "-s", "--dir", PATCHED_TS], { env: envWith() });
+  if (r.code !== 0) throw new Error(`ts-patch install into ${PATCHED_TS} failed:\n${r.stdout}${r.stderr}`);
+  return path.join(PATCHED_TS, "bin/tsc");
+}
+
+// ------------------------------------------------------------------------------------ helpers
+
+function verdict(name, ratio) {
+  const t = TARGETS[name];
+  if (!t) return { target: null, pass: null };
+  return { target: `${t.op} ${t.value}`, pass: t.op === ">=" ? ratio >= t.value : ratio <= t.value };
+}
+
+/** baseline/measured series (paired by round) into the figure object. */
+function figure(name, baselineLabel, measuredLabel, unit, base, meas, extra = {}, pairs) {
+  const b = summarize(base);
+  const m = summarize(meas);
+  // Per-round ratios: measured ÷ baseline of the same round (pairs given, else index by index).
+  const paired = pairs ?? base.map((x, i) => meas[i] / x);
+  const ratio = m.median / b.median;
+  return {
+    [`baseline_${unit}`]: round(b.median),
+    [`measured_${unit}`]: round(m.median),
+    ratio: round(ratio),
+    ...verdict(name, ratio),
+    baseline: baselineLabel,
+    measured: measuredLabel,
+    spread: {
+      baseline: roundSummary(b),
+      measured: roundSummary(m),
+      paired_ratio: roundSummary(summarize(paired)),
+    },
+    ...extra,
+  };
+}
+
+// ------------------------------------------------------------------------------------ 1. capture
+
+async function benchCapture() {
+  step(`capture cost: ${CFG.captureRuns} run(s)`);
+  const runs = [];
+  for (let i = 0; i < CFG.captureRuns; i++) {
+    const { result } = await runJsonChild([path.join(BENCH_DIR, "capture-child.mjs"), String(CFG.captureMs)], { env: envWith() });
+    runs.push(result);
+    step(`  run ${i + 1}: injected ${result.results.injected.ns_per_op.toFixed(2)} ns, callsites ${result.results.callsites.ns_per_op.toFixed(0)} ns`);
+  }
+  const methods = {};
+  for (const name of Object.keys(runs[0].results)) {
+    if (runs[0].results[name].absent) {
+      methods[name] = { absent: true, why: runs[0].results[name].why };
+      continue;
+    }
+    const s = summarize(runs.map((r) => r.results[name].ns_per_op));
+    methods[name] = { ns_per_op: round(s.median), spread: roundSummary(s) };
+  }
+  const stackNames = Object.keys(methods).filter((n) => n !== "injected" && !methods[n].absent);
+  const cheapest = stackNames.reduce((a, b) => (methods[a].ns_per_op <= methods[b].ns_per_op ? a : b));
+  const injected = runs.map((r) => r.results.injected.ns_per_op);
+  const stack = runs.map((r) => r.results[cheapest].ns_per_op);
+  const f = figure(
+    "capture_speedup",
+    "injected hoisted site object (ns/op)",
+    `cheapest stack capture: ${cheapest} (ns/op)`,
+    "ns",
+    injected,
+    stack,
+    { cheapest_method: cheapest, methods, stack_trace_limit: runs[0].stackTraceLimit, stack_depth: runs[0].depth, sinks: runs.map((r) => r.sink) },
+  );
+  // A speed-up: the ratio is stack ÷ injected, as figure() computes it (measured ÷ baseline).
+  return f;
+}
+
+// ------------------------------------------------------------------------------------ 2a. micro
+
+async function benchMicro(micro) {
+  const variants = [
+    ["plain", path.join(micro.dir, "plain"), undefined],
+    ["off", path.join(micro.dir, "traced"), undefined],
+    ["summary", path.join(micro.dir, "traced"), "summary"],
+    ["ndjson", path.join(micro.dir, "traced"), "ndjson"],
+  ];
+  // One process per (case, variant): with tracing on, what one case leaves behind (weak maps and
+  // finalization cells not yet collected) would otherwise slow down the cases after it.
+  const { result: names } = await runJsonChild([path.join(BENCH_DIR, "micro-child.mjs"), path.join(micro.dir, "plain"), "--list"], { env: envWith() });
+  step(`micro loops: ${CFG.microRounds} round(s) × ${names.length} cases × ${variants.length} variants, one process each, ${CFG.microMs} ms a case`);
+  const per = Object.fromEntries(variants.map(([v]) => [v, []]));
+  const ndjsonFile = path.join(WORK, "micro.ndjson");
+  let ndjsonBytes = 0;
+  for (let r = 0; r < CFG.microRounds; r++) {
+    const round = Object.fromEntries(variants.map(([v]) => [v, {}]));
+    for (const name of names) {
+      for (const [v, dir, mode] of variants) {
+        const env = envWith(mode === "summary" ? { TRACED_ALLOC: "summary" } : mode === "ndjson" ? { TRACED_ALLOC: `ndjson=${ndjsonFile}` } : {});
+        rmrf(ndjsonFile);
+        const { result } = await runJsonChild([path.join(BENCH_DIR, "micro-child.mjs"), dir, String(CFG.microMs), name], { env });
+        if (v !== "plain" && !result.runtime_path?.startsWith(PKG + path.sep)) {
+          throw new Error(`micro: the plugin build loaded the runtime from ${result.runtime_path}, not from ${PKG}`);
+        }
+        if (mode === "ndjson") {
+          ndjsonBytes = Math.max(ndjsonBytes, fileSize(ndjsonFile));
+          rmrf(ndjsonFile);
+        }
+        round[v][name] = result.cases[name];
+      }
+    }
+    for (const [v] of variants) per[v].push(round[v]);
+    step(`  round ${r + 1}/${CFG.microRounds} done`);
+  }
+  const out = {};
+  for (const name of Object.keys(per.plain[0])) {
+    const series = Object.fromEntries(variants.map(([v]) => [v, per[v].map((c) => c[name].ns_per_op)]));
+    const probes = new Set(variants.flatMap(([v]) => per[v].map((c) => c[name].probe)));
+    const row = { plain_ns: round(median(series.plain)) };
+    for (const [v] of variants.slice(1)) {
+      row[`${v}_ns`] = round(median(series[v]));
+      row[`${v}_ratio`] = round(median(series[v]) / median(series.plain));
+      row[`${v}_paired_ratio_range`] = [
+        round(Math.min(...series[v].map((x, i) => x / series.plain[i]))),
+        round(Math.max(...series[v].map((x, i) => x / series.plain[i]))),
+      ];
+    }
+    row.same_result_in_all_builds = probes.size === 1;
+    out[name] = row;
+  }
+  const geo = (key) => round(Math.exp(Object.values(out).reduce((a, r) => a + Math.log(r[key]), 0) / Object.keys(out).length));
+  return {
+    what: "ns per operation of each rewritten built-in in a tight loop; plain build vs plugin build (TRACED_ALLOC unset / summary / ndjson)",
+    rounds: CFG.microRounds,
+    ms_per_case: CFG.microMs,
+    geomean_ratio: { off: geo("off_ratio"), summary: geo("summary_ratio"), ndjson: geo("ndjson_ratio") },
+    largest_ndjson_file_bytes: ndjsonBytes,
+    rewrites: micro.rewrites,
+    cases: out,
+  };
+}
+
+// ------------------------------------------------------------------------------------ 2b. msgpack
+
+async function benchMsgpack(mp) {
+  const plainDir = path.join(mp.dir, "plain");
+  const tracedDir = path.join(mp.dir, "traced");
+  const ndjsonFile = path.join(WORK, "msgpack.ndjson");
+  const heapDir = path.join(WORK, "heapprof");
+  const variants = [
+    { name: "plain", dir: plainDir, env: {} },
+    { name: "off", dir: tracedDir, env: {} },
+    { name: "summary", dir: tracedDir, env: { TRACED_ALLOC: "summary" } },
+    { name: "ndjson", dir: tracedDir, env: { TRACED_ALLOC: `ndjson=${ndjsonFile}` } },
+    { name: "heap_prof", dir: plainDir, env: {}, node: ["--heap-prof", "--heap-prof-dir", heapDir] },
+  ];
+  const total = CFG.msgRounds + CFG.msgOffRounds;
+  step(
+    `msgpack: ${CFG.msgRounds} round(s) × ${variants.length} variants` +
+      (CFG.msgOffRounds ? `, then ${CFG.msgOffRounds} more of plain and unset` : "") +
+      `; ${CFG.msgWarm} warm-up + ${CFG.msgPasses} measured passes each`,
+  );
+  const res = Object.fromEntries(variants.map((v) => [v.name, []]));
+  const digests = new Set();
+  const ndjson = { bytes: [], events: [], allocs: [] };
+  let summaryHead;
+  for (let r = 0; r < total; r++) {
+    const line = [];
+    for (const v of r < CFG.msgRounds ? variants : variants.slice(0, 2)) {
+      rmrf(ndjsonFile);
+      rmrf(heapDir);
+      const args = [...(v.node ?? []), path.join(BENCH_DIR, "msgpack-child.mjs"), v.dir, String(CFG.msgWarm), String(CFG.msgPasses)];
+      const { result, stderr } = await runJsonChild(args, { env: envWith(v.env) });
+      result.round = r;
+      res[v.name].push(result);
+      digests.add(result.digest);
+      if (v.dir === tracedDir && !result.runtime_path?.startsWith(PKG + path.sep)) {
+        throw new Error(`msgpack: the plugin build loaded the runtime from ${result.runtime_path}, not from ${PKG}`);
+      }
+      if (v.name === "ndjson") {
+        ndjson.bytes.push(fileSize(ndjsonFile));
+        ndjson.events.push(countLines(ndjsonFile));
+        ndjson.allocs.push(countOccurrences(ndjsonFile, '"event":"alloc"'));
+        rmrf(ndjsonFile);
+      }
+      if (v.name === "summary") summaryHead = stderr.split("\n").find((l) => l.startsWith("traced-allocator summary"));
+      line.push(`${v.name} ${result.cpu_ms_per_pass.toFixed(2)}`);
+    }
+    rmrf(heapDir);
+    step(`  round ${r + 1}/${total} (cpu ms/pass): ${line.join(", ")}`);
+  }
+  if (digests.size !== 1) throw new Error(`msgpack builds encoded the corpus differently: ${[...digests].join(", ")}`);
+  const cpu = (n) => res[n].map((x) => x.cpu_ms_per_pass);
+  const wall = (n) => res[n].map((x) => x.ms_per_pass);
+  const medPass = (n) => res[n].map((x) => x.median_pass_ms);
+  const rss = (n) => round(median(res[n].map((x) => x.max_rss_mb)));
+  const wallOf = (n) => ({
+    baseline_ms: round(median(wall("plain"))),
+    measured_ms: round(median(wall(n))),
+    ratio: round(median(wall(n)) / median(wall("plain"))),
+    median_pass_ratio: round(median(medPass(n)) / median(medPass("plain"))),
+  });
+  const common = { metric: "CPU ms per pass (user+system, all threads) over the measured passes; medians across rounds" };
+  const first = res.plain[0];
+  const workload = {
+    package: `@msgpack/msgpack ${mp.version}, compiled from its shipped src/ (plain tsc vs tspc + plugin)`,
+    objects: first.objects,
+    encoded_bytes_per_pass: first.bytes_per_pass,
+    pass: "encode() each object, then decode() each message",
+    rounds: CFG.msgRounds,
+    rounds_plain_and_unset: total,
+    warm_passes: CFG.msgWarm,
+    measured_passes: CFG.msgPasses,
+    corpus_digest: first.digest,
+    rewrites: mp.rewrites,
+  };
+  const plainByRound = new Map(res.plain.map((x) => [x.round, x.cpu_ms_per_pass]));
+  const fig = (name, variant, label, extra = {}) =>
+    figure(
+      name,
+      "plain tsc build, TRACED_ALLOC unset (CPU ms/pass)",
+      label,
+      "ms",
+      cpu("plain"),
+      cpu(variant),
+      {
+        ...common,
+        rounds: res[variant].length,
+        wall: wallOf(variant),
+        peak_rss_mb: { baseline: rss("plain"), measured: rss(variant) },
+        ...extra,
+      },
+      res[variant].map((x) => x.cpu_ms_per_pass / plainByRound.get(x.round)),
+    );
+  const passesWritten = CFG.msgWarm + CFG.msgPasses + 1; // + the correctness pass
+  const allocsPerPass = median(ndjson.allocs) / passesWritten;
+  return {
+    workload,
+    overhead_off: fig("overhead_off", "off", "plugin build, TRACED_ALLOC unset (CPU ms/pass)"),
+    overhead_summary: fig("overhead_summary", "summary", "plugin build, TRACED_ALLOC=summary (CPU ms/pass)", { summary_first_line: summaryHead }),
+    overhead_ndjson: fig("overhead_ndjson", "ndjson", "plugin build, TRACED_ALLOC=ndjson=<file> (CPU ms/pass)", {
+      file_bytes_per_pass: round(median(ndjson.bytes) / passesWritten),
+      events_per_pass: round(median(ndjson.events) / passesWritten),
+      alloc_events_per_pass: round(allocsPerPass),
+    }),
+    heap_prof_reference: fig("heap_prof_reference", "heap_prof", "plain build under node --heap-prof (CPU ms/pass)"),
+  };
+}
+
+// ------------------------------------------------------------------------------------ 3. build
+
+async function benchBuild(rx) {
+  const patchedTsc = await preparePatchedTypeScript();
+  const variants = [
+    ["tsc", "tsc", "tsconfig.tsc.json", "out/tsc"],
+    ["tspc_no_plugin", "tspc", "tsconfig.tspc.json", "out/tspc"],
+    ["tspc_plugin", "tspc", "tsconfig.traced.json", "out/traced"],
+    // what-ifs, for the diagnosis: the package.json without tsp.tscOptions.parseAllJsDoc; and that, with
+    // TypeScript patched in place by `ts-patch install` (plain tsc, no live patching at each start)
+    ["tspc_plugin_without_parseAllJsDoc", "tspc", "tsconfig.traced-nojsdoc.json", "out/traced-nojsdoc"],
+    ["installed_tsc_plugin_without_parseAllJsDoc", patchedTsc, "tsconfig.installed.json", "out/installed"],
+  ];
+  const warmRounds = QUICK ? 0 : 1; // a first, untimed round: disk cache, ts-patch's patch cache
+  step(`build: rxjs ${rx.version} (${rx.files} files), ${CFG.buildRounds} round(s) × ${variants.length} compilers${warmRounds ? ", after one untimed warm-up round" : ""}`);
+  const res = Object.fromEntries(variants.map(([v]) => [v, []]));
+  const diagnostics = {};
+  for (let r = -warmRounds; r < CFG.buildRounds; r++) {
+    const line = [];
+    for (const [v, compiler, cfg, out] of variants) {
+      rmrf(path.join(rx.dir, out));
+      const c = await compile(compiler, path.join(rx.dir, cfg));
+      // rxjs 7.8 has one error against TypeScript 6's lib (WebSocketSubject.ts: a SharedArrayBuffer-backed
+      // view passed to WebSocket.send); tsc still emits everything. All three builds must agree on it.
+      const diag = c.stdout.split("\n").filter((l) => /error TS\d+/.test(l)).map((l) => l.replace(/\s+$/, ""));
+      diagnostics[v] = diag;
+      if (!fs.existsSync(path.join(rx.dir, out, "index.js"))) throw new Error(`rxjs: ${v} emitted nothing (code ${c.code}):\n${c.stdout.slice(0, 3000)}`);
+      if (r >= 0) res[v].push(c);
+      line.push(`${v} ${(c.ms / 1000).toFixed(2)}s wall / ${(c.cpu_ms / 1000).toFixed(2)}s cpu`);
+    }
+    step(`  ${r < 0 ? "warm-up" : `round ${r + 1}/${CFG.buildRounds}`}: ${line.join(", ")}`);
+  }
+  const same = Object.values(diagnostics).every((d) => JSON.stringify(d) === JSON.stringify(diagnostics.tsc));
+  if (!same) log(`warning: the rxjs builds reported different diagnostics:\n${JSON.stringify(diagnostics, null, 1)}`);
+  const rewrites = countRewrites(path.join(rx.dir, "out/traced"));
+  const plainHasTa = countRewrites(path.join(rx.dir, "out/tsc")).files_with_runtime;
+  if (rewrites.sites === 0) throw new Error("rxjs: the plugin build has no __ta site: the plugin did not run");
+  for (const other of ["out/traced-nojsdoc", "out/installed"]) {
+    const r2 = countRewrites(path.join(rx.dir, other));
+    if (r2.sites !== rewrites.sites) throw new Error(`rxjs: ${other} has ${r2.sites} sites, out/traced ${rewrites.sites}: the what-if builds must rewrite the same`);
+  }
+  if (plainHasTa) throw new Error("rxjs: the plain build mentions __ta");
+  const emitted = (d) => {
+    let n = 0;
+    const walk = (p) => {
+      for (const e of fs.readdirSync(p, { withFileTypes: true })) e.isDirectory() ? walk(path.join(p, e.name)) : e.name.endsWith(".js") && n++;
+    };
+    walk(path.join(rx.dir, d));
+    return n;
+  };
+  const wall = (v) => res[v].map((c) => c.ms);
+  const cpu = (v) => res[v].map((c) => c.cpu_ms);
+  const f = figure("build_ratio", "tsc (CPU ms, whole compiler process)", "tspc + traced-allocator plugin (CPU ms, whole compiler process)", "ms", cpu("tsc"), cpu("tspc_plugin"), {
+    project: `rxjs ${rx.version} src/ (${rx.files} .ts files), declarations + source maps, emitted to bench/.work/rxjs/out`,
+    metric: "CPU ms (user+system, all threads) of the whole compiler process, start to exit; medians across rounds",
+    rounds: CFG.buildRounds,
+    tspc_no_plugin_ms: round(median(cpu("tspc_no_plugin"))),
+    tspc_no_plugin_ratio: round(median(cpu("tspc_no_plugin")) / median(cpu("tsc"))),
+    what_if: {
+      without_parseAllJsDoc: {
+        what: "tspc + plugin, the package.json without \"tsp\": {\"tscOptions\": {\"parseAllJsDoc\": true}}",
+        cpu_ms: round(median(cpu("tspc_plugin_without_parseAllJsDoc"))),
+        ratio: round(median(cpu("tspc_plugin_without_parseAllJsDoc")) / median(cpu("tsc"))),
+      },
+      ts_patch_install_without_parseAllJsDoc: {
+        what: "plain tsc of a TypeScript copy patched in place by `ts-patch install` (no live patching at each start), + plugin, package.json without parseAllJsDoc",
+        cpu_ms: round(median(cpu("installed_tsc_plugin_without_parseAllJsDoc"))),
+        ratio: round(median(cpu("installed_tsc_plugin_without_parseAllJsDoc")) / median(cpu("tsc"))),
+      },
+    },
+    wall: {
+      tsc_ms: round(median(wall("tsc"))),
+      tspc_no_plugin_ms: round(median(wall("tspc_no_plugin"))),
+      tspc_plugin_ms: round(median(wall("tspc_plugin"))),
+      ratio: round(median(wall("tspc_plugin")) / median(wall("tsc"))),
+      paired_ratio: roundSummary(summarize(wall("tspc_plugin").map((x, i) => x / wall("tsc")[i]))),
+    },
+    peak_rss_mb: Object.fromEntries(variants.map(([v]) => [v, round(median(res[v].map((c) => c.max_rss_kb / 1024)))])),
+    js_files_emitted: { tsc: emitted("out/tsc"), tspc_plugin: emitted("out/traced") },
+    rewrites,
+    diagnostics_identical: same,
+    diagnostics: diagnostics.tsc,
+  });
+  return f;
+}
+
+// ------------------------------------------------------------------------------------ report
+
+const fmtNum = (x, unit) => {
+  if (x === undefined || x === null || !Number.isFinite(x)) return "–";
+  const s = x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3);
+  return unit ? `${s} ${unit}` : s;
+};
+const fmtRatio = (r) => (r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(3)}×`);
+const fmtTarget = (t) => (t ? t.replace(">=", "≥").replace("<=", "≤") + "×" : "report only");
+const fmtPass = (p) => (p === null || p === undefined ? "–" : p ? "pass" : "**miss**");
+
+function markdown(R) {
+  const rows = [];
+  const add = (label, f, unit) => {
+    if (!f) return;
+    const b = f[`baseline_${unit}`];
+    const m = f[`measured_${unit}`];
+    const pr = f.spread.paired_ratio;
+    rows.push(
+      `| ${label} | ${f.baseline.replace(/ \((ns|CPU ms|wall ms)[^)]*\)$/, "")}: ${fmtNum(b, unit)} | ${f.measured.replace(/ \((ns|CPU ms|wall ms)[^)]*\)$/, "")}: ${fmtNum(m, unit)} | ${fmtRatio(f.ratio)} | ${fmtTarget(f.target)} | ${fmtPass(f.pass)} | ${fmtRatio(pr.min)}–${fmtRatio(pr.max)} (n=${pr.n}) |`,
+    );
+  };
+  add("`capture_speedup`", R.capture_speedup, "ns");
+  add("`overhead_off`", R.overhead_off, "ms");
+  add("`overhead_summary`", R.overhead_summary, "ms");
+  add("`overhead_ndjson`", R.overhead_ndjson, "ms");
+  add("heap-prof (reference)", R.heap_prof_reference, "ms");
+  add("`build_ratio`", R.build_ratio, "ms");
+  let md = `### Results (${R.run.mode} run, ${R.run.finished})\n\n`;
+  md += `Machine: ${R.machine.cpu_model}, ${R.machine.cores} cores, ${R.machine.total_mem_mb} MiB; Node ${R.machine.node} (V8 ${R.machine.v8}); ${R.machine.platform}\n\n`;
+  md += `| Figure | Baseline (median) | Measured (median) | Ratio | Target | Result | Spread (per-round ratio, min–max) |\n|---|---|---|---|---|---|---|\n`;
+  md += rows.join("\n") + "\n";
+  if (R.capture_speedup) {
+    md += `\n#### Location capture, ns per call (median of ${R.capture_speedup.spread.baseline.n} process(es); stack depth ${R.capture_speedup.stack_depth}, Error.stackTraceLimit ${R.capture_speedup.stack_trace_limit})\n\n| Method | ns/op | × injected |\n|---|---|---|\n`;
+    const inj = R.capture_speedup.methods.injected.ns_per_op;
+    for (const [name, m] of Object.entries(R.capture_speedup.methods)) {
+      md += m.absent ? `| ${name} | absent (${m.why}) | – |\n` : `| ${name} | ${fmtNum(m.ns_per_op, "ns")} | ${fmtRatio(m.ns_per_op / inj)} |\n`;
+    }
+  }
+  if (R.overhead_off) {
+    const w = R.msgpack_workload;
+    md += `\n#### msgpack workload: ${w.objects} objects, ${(w.encoded_bytes_per_pass / 1024).toFixed(0)} KiB encoded per pass; ${w.rewrites.sites} rewritten sites in the plugin build\n\n`;
+    md += `| Variant | CPU ms/pass | wall ms/pass | ratio (CPU) | ratio (wall) | peak RSS MiB |\n|---|---|---|---|---|---|\n`;
+    md += `| plain | ${fmtNum(R.overhead_off.baseline_ms, "")} | ${fmtNum(R.overhead_off.wall.baseline_ms, "")} | 1× | 1× | ${R.overhead_off.peak_rss_mb.baseline.toFixed(0)} |\n`;
+    for (const [label, f] of [
+      ["plugin, unset", R.overhead_off],
+      ["plugin, summary", R.overhead_summary],
+      ["plugin, ndjson", R.overhead_ndjson],
+      ["plain, --heap-prof", R.heap_prof_reference],
+    ]) {
+      md += `| ${label} | ${fmtNum(f.measured_ms, "")} | ${fmtNum(f.wall.measured_ms, "")} | ${fmtRatio(f.ratio)} | ${fmtRatio(f.wall.ratio)} | ${f.peak_rss_mb.measured.toFixed(0)} |\n`;
+    }
+    md += `\nndjson: ${R.overhead_ndjson.events_per_pass} events (${R.overhead_ndjson.alloc_events_per_pass} allocs), ${(R.overhead_ndjson.file_bytes_per_pass / 1024).toFixed(0)} KiB written per pass.`;
+    md += ` Rounds: ${R.overhead_off.rounds} for plain and unset, ${R.overhead_summary.rounds} for the others.\n`;
+    const p = R.overhead_off.predicted_from_micro;
+    if (p) md += `\n\`overhead_off\` predicted from the micro loops: ${p.wrapper_calls_per_pass} wrapper calls a pass × ${p.ns_per_call} ns = ${fmtRatio(p.ratio)} (a cross-check much less exposed to machine noise).\n`;
+  }
+  if (R.build_ratio) {
+    const b = R.build_ratio;
+    md += `\n#### Build: ${b.project}\n\n| Compiler | CPU ms | wall ms |\n|---|---|---|\n`;
+    md += `| tsc | ${fmtNum(b.baseline_ms, "")} | ${fmtNum(b.wall.tsc_ms, "")} |\n| tspc, no plugin | ${fmtNum(b.tspc_no_plugin_ms, "")} | ${fmtNum(b.wall.tspc_no_plugin_ms, "")} |\n| tspc + plugin | ${fmtNum(b.measured_ms, "")} | ${fmtNum(b.wall.tspc_plugin_ms, "")} |\n`;
+    md += `| ratio tspc + plugin ÷ tsc | ${fmtRatio(b.ratio)} | ${fmtRatio(b.wall.ratio)} |\n`;
+    md += `| what-if: tspc + plugin, package.json without \`tsp.tscOptions.parseAllJsDoc\` | ${fmtNum(b.what_if.without_parseAllJsDoc.cpu_ms, "")} (${fmtRatio(b.what_if.without_parseAllJsDoc.ratio)}) | |\n`;
+    md += `| what-if: \`ts-patch install\`ed TypeScript, plain tsc + plugin, without \`parseAllJsDoc\` | ${fmtNum(b.what_if.ts_patch_install_without_parseAllJsDoc.cpu_ms, "")} (${fmtRatio(b.what_if.ts_patch_install_without_parseAllJsDoc.ratio)}) | |\n`;
+    md += `\nPlugin build: ${b.rewrites.sites} sites in ${b.rewrites.files_with_runtime} files (${Object.entries(b.rewrites.kinds).map(([k, n]) => `${k} ×${n}`).join(", ")}).\n`;
+  }
+  if (R.micro) {
+    md += `\n#### Micro loops, ns per operation (median of ${R.micro.rounds} round(s)); ratio to the plain build\n\n| Operation | plain | unset | summary | ndjson |\n|---|---|---|---|---|\n`;
+    for (const [name, c] of Object.entries(R.micro.cases)) {
+      md += `| \`${name}\` | ${fmtNum(c.plain_ns, "")} | ${fmtNum(c.off_ns, "")} (${fmtRatio(c.off_ratio)}) | ${fmtNum(c.summary_ns, "")} (${fmtRatio(c.summary_ratio)}) | ${fmtNum(c.ndjson_ns, "")} (${fmtRatio(c.ndjson_ratio)}) |\n`;
+    }
+    const g = R.micro.geomean_ratio;
+    md += `| geometric mean of ratios | | ${fmtRatio(g.off)} | ${fmtRatio(g.summary)} | ${fmtRatio(g.ndjson)} |\n`;
+  }
+  return md;
+}
+
+// ------------------------------------------------------------------------------------ main
+
+/** One run at a time: two runs would rebuild bench/.work under each other (and measure each other's load). */
+function takeLock() {
+  const lock = path.join(WORK, ".lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+      const release = () => {
+        try {
+          if (fs.readFileSync(lock, "utf8") === String(process.pid)) fs.unlinkSync(lock);
+        } catch {
+          // already gone
+        }
+      };
+      process.on("exit", release);
+      for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
+      return;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      const pid = Number(fs.readFileSync(lock, "utf8"));
+      let alive = false;
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch {
+        alive = false;
+      }
+      if (alive) throw new Error(`another benchmark run (pid ${pid}) is using bench/.work; wait for it to finish`);
+      fs.unlinkSync(lock); // left by a run that died
+    }
+  }
+}
+
+async function main() {
+  fs.mkdirSync(WORK, { recursive: true });
+  takeLock();
+  const R = { machine: machineInfo(), run: { mode: QUICK ? "quick" : "full", config: CFG, git: gitInfo() } };
+  step(`${R.run.mode} run on ${R.machine.cpu_model}, ${R.machine.cores} cores, Node ${R.machine.node}`);
+  step("preparing the package under test");
+  const pkgInfo = await preparePackage();
+  R.run.package_under_test = pkgInfo.how;
+  R.run.package_json_tsp = pkgInfo.package_json_tsp;
+
+  if (ONLY.has("capture")) R.capture_speedup = await benchCapture();
+  if (ONLY.has("micro")) {
+    step("building the micro loops (tsc and tspc)");
+    R.micro = await benchMicro(await prepareMicro());
+  }
+  if (ONLY.has("msgpack")) {
+    step("building @msgpack/msgpack from its TypeScript sources (tsc and tspc)");
+    const m = await benchMsgpack(await prepareMsgpack());
+    R.msgpack_workload = m.workload;
+    R.overhead_off = m.overhead_off;
+    R.overhead_summary = m.overhead_summary;
+    R.overhead_ndjson = m.overhead_ndjson;
+    R.heap_prof_reference = m.heap_prof_reference;
+  }
+  if (ONLY.has("build")) R.build_ratio = await benchBuild(prepareRxjs());
+  if (R.micro && R.overhead_off && R.overhead_ndjson) {
+    // A noise-free cross-check of overhead_off: wrapper calls per pass (counted from the ndjson trace)
+    // × what one wrapper call costs with tracing unset (micro loops, cases with on-heap results).
+    const deltas = Object.values(R.micro.cases)
+      .filter((c) => c.plain_ns < 100)
+      .map((c) => c.off_ns - c.plain_ns);
+    const ns = median(deltas);
+    const calls = R.overhead_ndjson.alloc_events_per_pass;
+    R.overhead_off.predicted_from_micro = {
+      what: "1 + wrapper calls per pass (alloc events in the ndjson trace) × ns per wrapper call with tracing unset (median micro-loop delta, on-heap cases) ÷ plain ns per pass",
+      wrapper_calls_per_pass: calls,
+      ns_per_call: round(ns),
+      ratio: round(1 + (calls * ns) / (R.overhead_off.baseline_ms * 1e6)),
+    };
+  }
+
+  R.run.finished = new Date().toISOString();
+  R.run.duration_s = Math.round((Date.now() - started) / 1000);
+  const missed = Object.keys(TARGETS).filter((k) => R[k] && R[k].pass === false);
+  R.run.missed_targets = missed;
+  const md = markdown(R);
+  fs.writeFileSync(path.join(WORK, "results.json"), JSON.stringify(R, null, 2) + "\n");
+  fs.writeFileSync(path.join(WORK, "results.md"), md);
+  step(`done in ${R.run.duration_s}s; results also in bench/.work/results.{json,md}`);
+  if (JSON_OUT) process.stdout.write(JSON.stringify(R, null, 2) + "\n");
+  else process.stdout.write(md);
+}
+
+main().catch((e) => {
+  log(`bench failed: ${/^another benchmark run/.test(e.message) ? e.message : (e.stack ?? e)}`);
+  process.exit(1);
+});
