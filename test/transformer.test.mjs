@@ -97,6 +97,16 @@ describe(`transformer (TypeScript ${tsMajor})`, function () {
       }
     });
 
+    it("CommonJS output requires the runtime directly: no import helper, so importHelpers needs no tslib", () => {
+      const { outDir, files, diagnostics } = compile({ files: simple, compilerOptions: { importHelpers: true, esModuleInterop: true } });
+      expect(diagnostics).to.deep.equal([]);
+      expect(files["src/main.js"]).to.match(/const __ta_\d* = require\("traced-allocator\/runtime"\);/);
+      expect(files["src/main.js"]).to.not.include("tslib").and.not.include("__importStar");
+      const r = run(path.join(outDir, "src/main.js"), { env: { TRACED_ALLOC: "log" } });
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stderr).to.include("alloc Layout { size: 8, align: 1 } at src/main.ts:1:11");
+    });
+
     it("comments stay, once each", () => {
       const { files } = compile({ files: simple });
       const js = files["src/main.js"];

@@ -479,19 +479,31 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
   );
   const spec = f.createStringLiteral(fc.runtime);
   let load: ts.Statement;
-  if (ts.isExternalModule(sf)) {
+  if (ts.isExternalModule(sf) && !emitsCommonJS(ts, fc.program, sf)) {
     load = f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamespaceImport(rtName)), spec);
   } else {
-    // A script: no import possible. CommonJS scripts require the runtime.
+    // CommonJS output, or a script (no import possible): a plain require. Not an import that
+    // TypeScript would wrap in its __importStar helper (33 lines a file, or `require("tslib")`
+    // under importHelpers, which the program may not have).
     load = f.createVariableStatement(
       undefined,
-      f.createVariableDeclarationList([
-        f.createVariableDeclaration(rtName, undefined, undefined, f.createCallExpression(f.createIdentifier("require"), undefined, [spec])),
-      ]),
+      f.createVariableDeclarationList(
+        [f.createVariableDeclaration(rtName, undefined, undefined, f.createCallExpression(f.createIdentifier("require"), undefined, [spec]))],
+        ts.isExternalModule(sf) ? ts.NodeFlags.Const : ts.NodeFlags.None,
+      ),
     );
   }
   let i = 0;
   while (i < statements.length && isDirective(statements[i])) i++;
   const out = [...statements.slice(0, i), load, table, ...temps, ...statements.slice(i)];
   return f.updateSourceFile(sf, out);
+}
+
+/** Whether this file is emitted as CommonJS (`module: commonjs`, or a CommonJS file under node16/nodenext). */
+function emitsCommonJS(ts: typeof import("typescript"), program: ts.Program, sf: ts.SourceFile): boolean {
+  const o = program.getCompilerOptions();
+  const M = ts.ModuleKind;
+  if (o.module === M.CommonJS) return true;
+  if (o.module !== undefined && o.module >= M.Node16 && o.module <= M.NodeNext) return sf.impliedNodeFormat === M.CommonJS;
+  return false;
 }
