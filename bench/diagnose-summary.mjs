@@ -1,22 +1,22 @@
 #!/usr/bin/env node
 // Diagnosis for `overhead_summary` (not part of `npm run bench`): how much of TRACED_ALLOC=summary's
-// cost on the msgpack workload would two runtime changes remove? Patches copies of the compiled
+// cost on the msgpack workload would a runtime change remove? Patches copies of the compiled
 // runtime under test (bench/.work/pkg/dist/runtime/index.js, made by `npm run bench`), never the
 // sources, and runs the msgpack plugin build against each copy, interleaved with the plain build.
+// Variants whose target code is not in the runtime under test are skipped.
 //
 //   current  the runtime as it is
+// For the runtime as of 99bba0c (each allocation: a WeakMap entry and a registry cell with a token):
 //   A        FinalizationRegistry.register(value, held) without an unregister token
 //   B        no WeakMap (`live`) entry for allocations that can never be resized in place: typed
-//            arrays, arrays, Buffers, fixed-length ArrayBuffers (only resizable/growable buffers,
-//            WebAssembly memories and user-allocator objects need one)
-//   AB       both
-//   AB_noreg_arrays  A and B, and no FinalizationRegistry cell for plain Arrays (whose sizes are
-//            estimates anyway): no dealloc events for arrays
-//   AB_noreg A and B, and no FinalizationRegistry cell for any fixed-size allocation: no dealloc
-//            events for them (the floor: what counting alone costs)
-//
-// The patches target the runtime as of commit 99bba0c (where every allocation got a WeakMap entry
-// and a FinalizationRegistry cell with an unregister token); variants whose code is gone are skipped.
+//            arrays, arrays, Buffers, fixed-length ArrayBuffers
+//   AB, AB_noreg_arrays (and no cell for plain Arrays), AB_noreg (no cell for any fixed-size object)
+// For the runtime as of bd73366 (identity entry only for buffers; summary-only: a registry per row):
+//   C        no identity entry (WeakMap + token) for fixed-length ArrayBuffers either: only
+//            resizable or growable ones can change layout
+//   CD       C, and no finalization cell for plain Arrays (sizes are estimates anyway): arrays get
+//            no dealloc count
+//   C_floor  C, and no finalization cell at all in summary-only mode (what counting alone costs)
 //
 // Usage: node bench/diagnose-summary.mjs [rounds=3]      (run `npm run bench -- --only=msgpack --quick` first)
 import * as fs from "node:fs";
@@ -32,9 +32,10 @@ if (!fs.existsSync(runtimeFile) || !fs.existsSync(tracedBuild)) {
 }
 const src = fs.readFileSync(runtimeFile, "utf8");
 const must = (s, a, b) => {
-  if (!s.includes(a)) throw new Error(`the compiled runtime changed; patch target not found: ${a}`);
+  if (!s.includes(a)) throw new Error(`patch target not found: ${a.split("\n")[0]}…`);
   return s.replace(a, b);
 };
+// --- variants for the runtime as of 99bba0c (every allocation: WeakMap entry + registry cell with token)
 const A = (s) => must(s, "registry.register(value, h, value);", "registry.register(value, h);");
 const B = (s) => {
   s = must(s, "function track(site, loc, value, size, align, estimated) {", "function track(site, loc, value, size, align, estimated, fixed) {");
@@ -46,6 +47,16 @@ const B = (s) => {
   );
   return s;
 };
+// --- variants for the runtime as of bd73366 (identity only for buffers; summary-only: one registry per row)
+const BYTES_IDENTITY = "        case names_1.Rule.Bytes:\n            size = v.byteLength;\n            identity = true;";
+const ROW_REGISTER = "        (row.gc ??= rowRegistry(row)).register(v, size);";
+// C: fixed-length ArrayBuffers cannot change layout (no resize; transfer() is Node >= 21 and the
+//    runtime's realloc already handles a receiver it does not know): no identity entry for them.
+const C = (s) => must(s, BYTES_IDENTITY, "        case names_1.Rule.Bytes:\n            size = v.byteLength;\n            identity = v.resizable === true || v.growable === true;");
+// D: no finalization cell for plain Arrays (whose sizes are estimates anyway): no deallocs for arrays.
+const D = (s) => must(s, ROW_REGISTER, "        if (!estimated) (row.gc ??= rowRegistry(row)).register(v, size);");
+// floor: no finalization cell at all in summary-only mode: counting alone.
+const FLOOR = (s) => must(s, ROW_REGISTER, "");
 const variants = {
   current: (s) => s,
   A,
@@ -53,6 +64,9 @@ const variants = {
   AB: (s) => B(A(s)),
   AB_noreg_arrays: (s) => must(B(A(s)), "    registry.register(value, h);", "    if (!estimated) registry.register(value, h);"),
   AB_noreg: (s) => must(B(A(s)), "    registry.register(value, h);", "    if (!fixed) registry.register(value, h);"),
+  C,
+  CD: (s) => D(C(s)),
+  C_floor: (s) => FLOOR(C(s)),
 };
 
 const dirs = {};

@@ -13,6 +13,7 @@
 // Progress goes to stderr. All scratch goes to bench/.work (git-ignored). Every measured variant runs
 // in its own child process, one at a time, variants interleaved within each round (ABCD ABCD ...).
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -120,6 +121,12 @@ async function preparePackage() {
   for (const f of ["dist/runtime/index.js", "dist/transformer/index.js"]) {
     if (!fs.existsSync(path.join(PKG, f))) throw new Error(`the package under test has no ${f}: cannot benchmark`);
   }
+  // Identifies exactly what was measured, whatever the working tree did meanwhile.
+  const hash = createHash("sha256");
+  for (const sub of ["dist/runtime", "dist/transformer"]) {
+    for (const f of fs.readdirSync(path.join(PKG, sub)).filter((n) => n.endsWith(".js")).sort()) hash.update(f).update(fs.readFileSync(path.join(PKG, sub, f)));
+  }
+  const digest = hash.digest("hex").slice(0, 16);
   // bench/.work is its own package scope: without this, `require("traced-allocator/runtime")` from a
   // build in here would self-resolve through /work/main/package.json to /work/main/dist, not to the
   // frozen copy.
@@ -135,7 +142,7 @@ async function preparePackage() {
   delete pj.tsp;
   write(path.join(PKG_NOJSDOC, "package.json"), json(pj));
   symlink(PKG_NOJSDOC, path.join(NM, "traced-allocator-nojsdoc"));
-  return { how, package_json_tsp: hadTsp ? JSON.parse(fs.readFileSync(path.join(PKG, "package.json"), "utf8")).tsp : null };
+  return { how, digest, package_json_tsp: hadTsp ? JSON.parse(fs.readFileSync(path.join(PKG, "package.json"), "utf8")).tsp : null };
 }
 
 /** Builds one project with tsc or tspc: resolves { code, ms (wall), cpu_ms, stdout }. */
@@ -153,6 +160,7 @@ async function compile(compiler, tsconfig) {
   } catch {
     // no CPU figure: the compiler died before exit
   }
+  rmrf(cpuFile);
   return { code: r.code, ms: r.ms, cpu_ms: cpu.cpu_ms, max_rss_kb: cpu.max_rss_kb, stdout: r.stdout + r.stderr };
 }
 
@@ -767,6 +775,8 @@ async function main() {
   step("preparing the package under test");
   const pkgInfo = await preparePackage();
   R.run.package_under_test = pkgInfo.how;
+  R.run.package_digest = pkgInfo.digest; // sha256 of the compiled runtime and transformer .js files
+  R.run.git_after_compile = gitInfo(); // the sources may have moved while compiling: this is what was compiled
   R.run.package_json_tsp = pkgInfo.package_json_tsp;
 
   if (ONLY.has("capture")) R.capture_speedup = await benchCapture();

@@ -338,6 +338,8 @@ function track(site: Site, loc: Location, value: object, size: number, align: nu
   return h;
 }
 
+const TRANSFERABLE = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === "function";
+
 function record(site: Site | undefined, value: unknown, caller: Location | undefined): void {
   if (value === null || typeof value !== "object") return; // short-circuited optional chain, or not ours
   const v = value as any;
@@ -362,7 +364,9 @@ function record(site: Site | undefined, value: unknown, caller: Location | undef
       break;
     case Rule.Bytes:
       size = v.byteLength;
-      identity = true;
+      // Only a buffer whose layout can change needs its identity kept: resizable, growable, or any
+      // ArrayBuffer where this Node has transfer().
+      identity = TRANSFERABLE || v.resizable === true || v.growable === true;
       break;
     case Rule.Wasm:
       size = v.buffer.byteLength;

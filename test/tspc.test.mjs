@@ -132,11 +132,12 @@ describe(`tspc (${path.relative(repoRoot, tspc) || tspc}, TypeScript ${tsVersion
     });
   }
 
-  // ts-patch gives tsc full JSDoc parsing (TypeScript >= 5.3 skips most JSDoc in .ts files) only
-  // when a plugin's package.json says "tsp": {"tscOptions": {"parseAllJsDoc": true}}. A probe
-  // transformer, run before ours, reads the JSDoc tags of a `/** @track_caller */` function: with
-  // our plugin in the list they must be parsed, and (the control) without it they are not.
-  it("turns on full JSDoc parsing in tsc (package.json tsp.tscOptions.parseAllJsDoc)", async function () {
+  // ts-patch gives tsc full JSDoc parsing (TypeScript >= 5.3 skips most JSDoc in .ts files) when a
+  // plugin's package.json says "tsp": {"tscOptions": {"parseAllJsDoc": true}}. We do not ask for it:
+  // it costs every build 0.1-0.4 s, and marks.ts reads `@track_caller` from the comment text. A probe
+  // transformer, run before ours, reads the JSDoc tags of a `/** @track_caller */` function: with our
+  // plugin in the list, parsing must be what it is without (the control), and the call still rewritten.
+  it("finds @track_caller without making tsc parse all JSDoc", async function () {
     const probeTags = async (withPlugin) => {
       const dir = project(withPlugin ? "jsdoc-with-plugin" : "jsdoc-control");
       const probe = path.join(dir, "node_modules", "ta-jsdoc-probe");
@@ -176,9 +177,8 @@ module.exports = (program, config, extras) => {
       return JSON.parse(fs.readFileSync(out, "utf8"));
     };
     const [withPlugin, control] = await Promise.all([probeTags(true), probeTags(false)]);
-    expect(withPlugin).to.deep.equal(["track_caller"]);
-    // If this TypeScript parses all JSDoc anyway, the check above proves nothing more.
-    if (control.length > 0) this.skip();
-    expect(control).to.deep.equal([]);
+    expect(withPlugin).to.deep.equal(control);
+    const js = fs.readFileSync(path.join(root, "jsdoc-with-plugin", "out", "src", "main.js"), "utf8");
+    expect(js).to.match(/make\(__ta_\d*\.at\(__ta_s_\d+, 4\)\)/);
   });
 });
