@@ -80,6 +80,11 @@ export interface SiteStats {
   /** Largest single allocation or reallocation. */
   max: number;
   estimated: boolean;
+  /**
+   * Deallocs and live bytes are not followed for this row: arrays (already estimates, and their
+   * length changes are not seen) in summary-only mode. Use `log` or `ndjson` for their deallocs.
+   */
+  unfollowed: boolean;
 }
 
 /** A hoisted allocation or call site: a Location with what was called there. Made once per module load. */
@@ -391,9 +396,16 @@ function record(site: Site | undefined, value: unknown, caller: Location | undef
     const row = statsOf(loc, s);
     row.allocs++;
     row.bytes += size;
-    row.live += size;
     if (size > row.max) row.max = size;
-    if (estimated) row.estimated = true;
+    if (estimated) {
+      // An array's size is a model of its creation only (its later growth is not seen): following
+      // it to its collection would cost more than all the rest of the summary (a finalization cell
+      // each) for a figure that means little. Counted, not followed.
+      row.estimated = true;
+      row.unfollowed = true;
+      return;
+    }
+    row.live += size;
     (row.gc ??= rowRegistry(row)).register(v, size);
     return;
   }
@@ -492,6 +504,7 @@ function newStats(loc: Location, kind: string): Row {
     live: 0,
     max: 0,
     estimated: false,
+    unfollowed: false,
     gc: undefined,
   };
   allStats.push(s);
@@ -721,9 +734,9 @@ export function summaryText(): string {
     r.kind,
     String(r.allocs),
     String(r.reallocs),
-    String(r.deallocs),
+    r.unfollowed ? "-" : String(r.deallocs),
     (r.estimated ? "~" : "") + String(r.bytes),
-    String(r.live),
+    r.unfollowed ? "-" : String(r.live),
     String(r.max),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
@@ -735,6 +748,7 @@ export function summaryText(): string {
   out += line(head);
   for (const row of table) out += line(row);
   if (rows.some((r) => r.estimated)) out += "~ estimated (arrays: 8 bytes an element)\n";
+  if (rows.some((r) => r.unfollowed)) out += "- not followed in summary mode (arrays); TRACED_ALLOC=log or ndjson reports their deallocs\n";
   return out;
 }
 
