@@ -186,19 +186,5 @@ export function countOccurrences(p, needle) {
 
 /** Lines in a file, counted without loading it whole. */
 export function countLines(p) {
-  let n = 0;
-  let fd;
-  try {
-    fd = fs.openSync(p, "r");
-  } catch {
-    return 0;
-  }
-  const buf = Buffer.alloc(1 << 20);
-  for (;;) {
-    const k = fs.readSync(fd, buf, 0, buf.length, null);
-    if (k <= 0) break;
-    for (let i = 0; i < k; i++) if (buf[i] === 10) n++;
-  }
-  fs.closeSync(fd);
-  return n;
+  return countOccurrences(p, "\n");
 }

@@ -210,6 +210,13 @@ async function buildTwice(dir, label) {
   return traced;
 }
 
+/** tsconfig.plain.json (src -> plain/) and tsconfig.traced.json (the same, with the plugin, -> traced/). */
+function writeConfigs(dir, options) {
+  const compilerOptions = { ...PLAIN_OPTIONS().compilerOptions, target: "ES2022", module: "commonjs", strict: true, ...options, rootDir: "src", outDir: "plain" };
+  write(path.join(dir, "tsconfig.plain.json"), json({ compilerOptions, include: ["src/**/*.ts"] }));
+  write(path.join(dir, "tsconfig.traced.json"), json({ extends: "./tsconfig.plain.json", compilerOptions: { outDir: "traced", plugins: PLUGIN } }));
+}
+
 async function prepareMsgpack() {
   const dir = path.join(WORK, "msgpack");
   rmrf(dir);
@@ -218,24 +225,7 @@ async function prepareMsgpack() {
   const version = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/@msgpack/msgpack/package.json"), "utf8")).version;
   // The sources import each other with explicit `.ts` extensions: rewriteRelativeImportExtensions turns
   // them into `.js` in the output, so no source file is edited. CommonJS output, loaded with require().
-  write(
-    path.join(dir, "tsconfig.plain.json"),
-    json({
-      compilerOptions: {
-        ...PLAIN_OPTIONS().compilerOptions,
-        target: "ES2022",
-        module: "commonjs",
-        lib: ["ES2024", "DOM"],
-        types: [],
-        strict: true,
-        rewriteRelativeImportExtensions: true,
-        rootDir: "src",
-        outDir: "plain",
-      },
-      include: ["src/**/*.ts"],
-    }),
-  );
-  write(path.join(dir, "tsconfig.traced.json"), json({ extends: "./tsconfig.plain.json", compilerOptions: { outDir: "traced", plugins: PLUGIN } }));
+  writeConfigs(dir, { lib: ["ES2024", "DOM"], types: [], rewriteRelativeImportExtensions: true });
   const rewrites = await buildTwice(dir, "msgpack");
   return { version, dir, rewrites };
 }
@@ -245,23 +235,7 @@ async function prepareMicro() {
   rmrf(dir);
   fs.mkdirSync(path.join(dir, "src"), { recursive: true });
   fs.copyFileSync(path.join(BENCH_DIR, "micro/micro.ts"), path.join(dir, "src/micro.ts"));
-  write(
-    path.join(dir, "tsconfig.plain.json"),
-    json({
-      compilerOptions: {
-        ...PLAIN_OPTIONS().compilerOptions,
-        target: "ES2022",
-        module: "commonjs",
-        lib: ["ES2024"],
-        types: ["node"],
-        strict: true,
-        rootDir: "src",
-        outDir: "plain",
-      },
-      include: ["src/**/*.ts"],
-    }),
-  );
-  write(path.join(dir, "tsconfig.traced.json"), json({ extends: "./tsconfig.plain.json", compilerOptions: { outDir: "traced", plugins: PLUGIN } }));
+  writeConfigs(dir, { lib: ["ES2024"], types: ["node"] });
   const rewrites = await buildTwice(dir, "micro");
   return { dir, rewrites };
 }
