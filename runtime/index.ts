@@ -169,19 +169,21 @@ export function configure(config: TracerConfig | string): void {
     config = parsed.config;
   }
   flush();
-  if (ndjsonFd >= 0 && config.ndjson !== ndjsonPath) {
+  // `%p` in the path is the process id: child processes that inherit TRACED_ALLOC get files of their own.
+  const file = config.ndjson ? config.ndjson.replace(/%p/g, String(process.pid)) : undefined;
+  if (ndjsonFd >= 0 && file !== ndjsonPath) {
     closeQuietly(ndjsonFd);
     ndjsonFd = -1;
     ndjsonPath = undefined;
   }
   logOn = config.log === true;
   summaryOn = config.summary === true;
-  if (config.ndjson && ndjsonFd < 0) {
+  if (file && ndjsonFd < 0) {
     try {
-      ndjsonFd = fs.openSync(config.ndjson, NDJSON_FLAGS);
-      ndjsonPath = config.ndjson;
+      ndjsonFd = fs.openSync(file, NDJSON_FLAGS);
+      ndjsonPath = file;
     } catch (e) {
-      warn(`cannot open ndjson file '${config.ndjson}': ${(e as Error).message}; ndjson output is off`);
+      warn(`cannot open ndjson file '${file}': ${(e as Error).message}; ndjson output is off`);
     }
   }
   on = logOn || summaryOn || ndjsonFd >= 0;

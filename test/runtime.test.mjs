@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { compile, repoRoot, cleanup } from "./harness.mjs";
+import { compile, run, repoRoot, cleanup } from "./harness.mjs";
 
 const require = createRequire(import.meta.url);
 
@@ -712,5 +712,26 @@ describe("runtime", function () {
         expect(runtime[name], `runtime export ${name}`).to.be.a("function");
       }
     });
+  });
+});
+
+describe("ndjson=<path> with %p", function () {
+  this.timeout(60_000);
+  it("names a file per process: a child that inherits TRACED_ALLOC does not overwrite its parent's", async () => {
+    const src = [
+      'import { spawnSync } from "node:child_process";',
+      "const mine = new Uint8Array(3);",
+      'if (process.argv[2] !== "child") spawnSync(process.execPath, [__filename, "child"], { stdio: "inherit" });',
+      "console.log(process.pid, mine.length);",
+    ].join("\n");
+    const { outDir } = compile({ files: { "src/main.ts": src } });
+    const r = run(path.join(outDir, "src/main.js"), { env: { TRACED_ALLOC: "ndjson=trace-%p.ndjson" } });
+    expect(r.status, r.stderr).to.equal(0);
+    const pids = r.stdout.trim().split("\n").map((l) => l.split(" ")[0]);
+    expect(pids).to.have.length(2);
+    for (const pid of pids) {
+      const events = fs.readFileSync(path.join(outDir, "src", `trace-${pid}.ndjson`), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      expect(events.map((e) => `${e.event} ${e.size} ${e.line}`)).to.deep.equal(["alloc 3 2"]);
+    }
   });
 });
