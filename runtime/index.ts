@@ -443,14 +443,13 @@ export function allocFrom<T>(site: Site, value: T, first: unknown, caller?: Loca
  * Transformed code only.
  */
 export function realloc(site: Site, receiver: any, method: string, arg: unknown, caller?: Location): unknown {
-  if (!on) return receiver[method](arg);
   const fn = receiver[method]; // throws just as `receiver.method(…)` would for a null receiver
   // V8 names the callee by its source text; the transformer wrote it into the site.
   if (typeof fn !== "function") throw new TypeError(`${site.callee ?? `(intermediate value).${method}`} is not a function`);
+  if (!on) return fn.call(receiver, arg);
   const rule = site.rule;
   const before = rule === Rule.Wasm ? receiver.buffer.byteLength : receiver.byteLength;
   const result = fn.call(receiver, arg);
-  if (!on) return result;
   // transfer() returns the new buffer and detaches the old one: the allocation moves to the result.
   const moved = result !== null && typeof result === "object" && result !== receiver && utilTypes.isAnyArrayBuffer(result);
   const now = moved ? result : receiver;

@@ -8,10 +8,8 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
-import { sh, ok, npx, packRepo, install, TOOLCHAIN } from "./support/npm.mjs";
+import { sh, ok, npx, packRepo, install, TOOLCHAIN, userTsconfig, repoRoot } from "./support/npm.mjs";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 // The user's program. `@@name` marks where a site's column is (the marker is removed).
 const MAIN = `import { Allocator, Layout, Location } from "traced-allocator/runtime";
@@ -50,21 +48,6 @@ function unmark(text) {
   return { source: lines.join("\n"), at };
 }
 
-const TSCONFIG = {
-  compilerOptions: {
-    target: "ES2022",
-    module: "commonjs",
-    lib: ["ES2024"],
-    types: ["node"],
-    strict: true,
-    sourceMap: true,
-    declaration: true,
-    rootDir: ".",
-    outDir: "dist",
-    plugins: [{ transform: "traced-allocator/transformer" }],
-  },
-  include: ["src"],
-};
 
 /** The toolchains a user may install beside us (SPEC: TypeScript 6 with ts-patch 4, 5 with ts-patch 3). */
 const TOOLCHAINS = [
@@ -138,7 +121,7 @@ describe("npm pack: the published package", function () {
         fs.mkdirSync(path.join(project, "src"), { recursive: true });
         fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: `ta-pack-app-${i}`, version: "0.0.0", private: true }, null, 2));
         install(project, [tarball, ...specs]);
-        fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
+        fs.writeFileSync(path.join(project, "tsconfig.json"), userTsconfig({ rootDir: "." }));
         fs.writeFileSync(path.join(project, "src/main.ts"), source);
         build = sh(npx, ["--no", "tspc"], project);
         run = sh(process.execPath, ["dist/src/main.js"], project, { env: { TRACED_ALLOC: "log" }, timeout: 60_000 });

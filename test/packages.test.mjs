@@ -5,25 +5,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { sh, ok, npx, pack, packRepo, install, TOOLCHAIN } from "./support/npm.mjs";
-
-const tsconfig = (extra = {}) =>
-  JSON.stringify({
-    compilerOptions: {
-      target: "ES2022",
-      module: "commonjs",
-      lib: ["ES2024"],
-      types: ["node"],
-      strict: true,
-      declaration: true,
-      sourceMap: true,
-      rootDir: "src",
-      outDir: "dist",
-      plugins: [{ transform: "traced-allocator/transformer" }],
-      ...extra,
-    },
-    include: ["src"],
-  });
+import { sh, ok, npx, pack, packRepo, install, TOOLCHAIN, userTsconfig } from "./support/npm.mjs";
 
 const LIB = `// A vector and a buffer helper whose callers are the ones reported.
 export class ByteVec {
@@ -77,7 +59,7 @@ describe("@track_caller across packages (npm pack tarballs)", function () {
         peerDependencies: { "traced-allocator": "*" },
       }),
     );
-    fs.writeFileSync(path.join(lib, "tsconfig.json"), tsconfig());
+    fs.writeFileSync(path.join(lib, "tsconfig.json"), userTsconfig());
     fs.writeFileSync(path.join(lib, "src/index.ts"), LIB);
     install(lib, [tarball, ...TOOLCHAIN]);
     ok(sh(npx, ["--no", "tspc"], lib), "library build");
@@ -88,12 +70,12 @@ describe("@track_caller across packages (npm pack tarballs)", function () {
     const app = path.join(scratch, "app");
     fs.mkdirSync(path.join(app, "src"), { recursive: true });
     fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "app", version: "0.0.0", private: true }));
-    fs.writeFileSync(path.join(app, "tsconfig.json"), tsconfig());
+    fs.writeFileSync(path.join(app, "tsconfig.json"), userTsconfig());
     fs.writeFileSync(path.join(app, "src/main.ts"), APP);
     install(app, [tarball, libTarball, ...TOOLCHAIN]);
     ok(sh(npx, ["--no", "tspc"], app), "application build");
     traced = sh(process.execPath, ["dist/main.js"], app, { env: { TRACED_ALLOC: "log" } });
-    fs.writeFileSync(path.join(app, "tsconfig.plain.json"), tsconfig({ plugins: [], outDir: "plain" }));
+    fs.writeFileSync(path.join(app, "tsconfig.plain.json"), userTsconfig({ plugins: [], outDir: "plain" }));
     ok(sh(npx, ["--no", "--", "tsc", "-p", "tsconfig.plain.json"], app), "plain application build");
     plainRun = sh(process.execPath, ["--enable-source-maps", "plain/main.js"], app, { env: { TRACED_ALLOC: "log" } });
   });

@@ -180,13 +180,8 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
         const temp = f.createTempVariable(context.hoistVariableDeclaration);
         const v = visited as ts.CallExpression | ts.NewExpression;
         const args = [f.createAssignment(temp, v.arguments![0]), ...v.arguments!.slice(1)];
-        const withTemp = ts.isNewExpression(v)
-          ? f.updateNewExpression(v, v.expression, v.typeArguments, args)
-          : ts.isCallChain(v)
-            ? f.updateCallChain(v, v.expression, v.questionDotToken, v.typeArguments, args)
-            : f.updateCallExpression(v, v.expression, v.typeArguments, args);
         const s = site(orig, row.kind, row.rule);
-        return keep(rt(RT.allocFrom, [s, withTemp, temp, ...callerArgs()]), orig);
+        return keep(rt(RT.allocFrom, [s, withArgs(v, args), temp, ...callerArgs()]), orig);
       }
     }
     const s = site(orig, row.kind, row.rule);
@@ -234,11 +229,14 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
     const last = args[args.length - 1];
     if (last && !ts.isSpreadElement(last)) args[args.length - 1] = rt(RT.at, [loc, last]);
     else args.push(f.createSpreadElement(rt(RT.none, [loc])));
-    if (ts.isNewExpression(visited)) return f.updateNewExpression(visited, visited.expression, visited.typeArguments, args);
-    if (ts.isCallChain(visited)) {
-      return f.updateCallChain(visited, visited.expression, visited.questionDotToken, visited.typeArguments, args);
-    }
-    return f.updateCallExpression(visited, visited.expression, visited.typeArguments, args);
+    return withArgs(visited, args);
+  }
+
+  /** The same call or `new` with other arguments (optional calls stay optional). */
+  function withArgs(v: ts.CallExpression | ts.NewExpression, args: ts.Expression[]): ts.Expression {
+    if (ts.isNewExpression(v)) return f.updateNewExpression(v, v.expression, v.typeArguments, args);
+    if (ts.isCallChain(v)) return f.updateCallChain(v, v.expression, v.questionDotToken, v.typeArguments, args);
+    return f.updateCallExpression(v, v.expression, v.typeArguments, args);
   }
 
   /** `f.call(t, …)` / `f.apply(t, args)` of a marked `f`: the built-in calls `f` right away, so the slot reaches it. */

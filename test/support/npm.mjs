@@ -56,3 +56,27 @@ export function install(dir, specs) {
 
 /** The toolchain a user of TypeScript 6 installs beside us. */
 export const TOOLCHAIN = ["typescript@6.0.3", "ts-patch@4.0.1", "@types/node@20"];
+
+/** The tsconfig.json of a user's project built with the plugin (src/ -> dist/); `extra` overrides compilerOptions. */
+export function userTsconfig({ rootDir = "src", ...extra } = {}) {
+  return JSON.stringify(
+    {
+      compilerOptions: {
+        target: "ES2022",
+        module: "commonjs",
+        lib: ["ES2024"],
+        types: ["node"],
+        strict: true,
+        sourceMap: true,
+        declaration: true,
+        rootDir,
+        outDir: "dist",
+        plugins: [{ transform: "traced-allocator/transformer" }],
+        ...extra,
+      },
+      include: ["src"],
+    },
+    null,
+    2,
+  );
+}
