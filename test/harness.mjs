@@ -122,3 +122,47 @@ export function logLines(stderr) {
 export function cleanup() {
   fs.rmSync(scratchRoot, { recursive: true, force: true });
 }
+
+/**
+ * Compiles `project` twice from one program (one type check, for large projects): plain first,
+ * then with the plugin, each into a scratch folder of its own. The two folders are siblings, so the
+ * relative paths in the source maps hold for both. Returns {plain, traced}, each as compile() does.
+ */
+export function compilePair(project, { pluginConfig = {}, outName } = {}) {
+  const projectDir = typeof project === "string" ? project : writeProject(project);
+  const configPath = path.join(projectDir, "tsconfig.json");
+  const read = ts.readConfigFile(configPath, ts.sys.readFile);
+  if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, "\n"));
+  const name = outName ?? path.basename(projectDir);
+  const plainDir = scratch(name);
+  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, projectDir, { outDir: plainDir }, configPath);
+  const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options, projectReferences: parsed.projectReferences });
+  const pre = ts.getPreEmitDiagnostics(program);
+  const emitInto = (outDir, withPlugin) => {
+    const extraDiagnostics = [];
+    const before = withPlugin
+      ? [plugin(program, { transform: "traced-allocator/transformer", ...pluginConfig }, { ts, addDiagnostic: (d) => extraDiagnostics.push(d) })]
+      : [];
+    const files = {};
+    const emit = program.emit(
+      undefined,
+      (fileName, text) => {
+        const rel = path.relative(plainDir, fileName);
+        const target = path.join(outDir, rel);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, text);
+        files[rel.split(path.sep).join("/")] = text;
+      },
+      undefined,
+      false,
+      { before },
+    );
+    const pkg = path.join(projectDir, "package.json");
+    if (fs.existsSync(pkg)) fs.copyFileSync(pkg, path.join(outDir, "package.json"));
+    const diagnostics = [...pre, ...emit.diagnostics, ...extraDiagnostics].map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    return { outDir, files, diagnostics, projectDir };
+  };
+  const plain = emitInto(plainDir, false);
+  const traced = emitInto(scratch(name), true);
+  return { plain, traced };
+}
