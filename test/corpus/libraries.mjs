@@ -12,6 +12,8 @@ export const driversDir = path.join(repoRoot, "test/corpus/drivers");
 // source-mapped frames), no declarations (not needed here, and they cost build time).
 const BASE = { target: "ES2022", module: "commonjs", strict: true, sourceMap: true, skipLibCheck: true, rootDir: ".", declaration: false };
 
+// knownGaps: calls V8 sees of a built-in in the table that the traced build does not report, each
+// a known issue-7 item with the reason (the corpus test fails on any other).
 export const LIBRARIES = [
   {
     name: "@msgpack/msgpack",
@@ -25,6 +27,13 @@ export const LIBRARIES = [
     src: "src",
     compilerOptions: { lib: ["ES2024", "DOM"], types: [], rewriteRelativeImportExtensions: true },
     driver: "noble-hashes.mjs",
+    knownGaps: [
+      {
+        kind: "TextEncoder.prototype.encode",
+        pos: "src/utils.ts:646:37",
+        why: "`new TextEncoder().encode(str)` under the library's own `declare const TextEncoder: any`: a method of an `any` value (issue 7: ambient declarations and casts)",
+      },
+    ],
   },
   {
     name: "bson",
@@ -39,6 +48,13 @@ export const LIBRARIES = [
     src: "index.ts", // one file at the package root
     compilerOptions: { lib: ["ES2024"], types: [] },
     driver: "scure-base.mjs",
+    knownGaps: [
+      {
+        kind: "TextEncoder.prototype.encode",
+        pos: "src/index.ts:1434:67",
+        why: "`(_utf8Encoder || (_utf8Encoder = new TextEncoder())).encode(str)` under `declare const TextEncoder: any`: a method of an `any` value (issue 7: ambient declarations and casts)",
+      },
+    ],
   },
 ];
 

@@ -20,42 +20,32 @@ export function canonicalKind(kind) {
   if (isNew) k = k.slice(4).replace(/^globalThis\./, "");
   let m;
   if ((m = /^([\w%]+)\.prototype\.(\w+)$/.exec(k)) && TYPED.has(m[1])) k = `TypedArray.prototype.${m[2]}`;
-  else if ((m = /^(?:crypto\.)?(Hash|Hmac)\.prototype\.digest$/.exec(k))) k = `${m[1]}.prototype.digest`;
+  else if ((m = /^(?:crypto\.)?(Hash|Hmac|Cipher|Decipher|Sign)(?:iv)?\.prototype\.(\w+)$/.exec(k))) k = `${m[1]}.prototype.${m[2]}`;
   else if ((m = ZLIB.exec(k))) k = `zlib.${m[1]}`;
   else if (k === "readFileSync") k = "fs.readFileSync";
-  else if (k === "randomBytes") k = "crypto.randomBytes";
+  else if (/^(randomBytes|pbkdf2Sync|scryptSync|hkdfSync|(public|private)(En|De)crypt)$/.test(k)) k = `crypto.${k}`;
   return isNew ? `new ${k}` : k;
 }
-
-/** What the probe covers (canonical kinds): anything else in a trace is a gap in the probe. */
-export const PROBED = (() => {
-  const typed = [...TYPED].filter((n) => /^(Big)?(Int|Uint|Float)\d+(Clamped)?Array$/.test(n));
-  const kinds = ["new ArrayBuffer", "ArrayBuffer", "new SharedArrayBuffer", "SharedArrayBuffer", "new Array", "Array", "Array.from", "Array.of",
-    "new WebAssembly.Memory", "WebAssembly.Memory.prototype.grow",
-    ...typed.flatMap((n) => [`new ${n}`, `${n}.from`, `${n}.of`]),
-    ...["alloc", "allocUnsafe", "allocUnsafeSlow", "from", "concat"].map((n) => `Buffer.${n}`),
-    ...["resize", "transfer", "transferToFixedLength", "slice"].map((n) => `ArrayBuffer.prototype.${n}`),
-    "SharedArrayBuffer.prototype.grow", "SharedArrayBuffer.prototype.slice",
-    ...["slice", "map", "filter", "toReversed", "toSorted", "with"].map((n) => `TypedArray.prototype.${n}`),
-    ...["slice", "map", "filter", "concat", "flat", "flatMap", "toSorted", "toReversed", "toSpliced", "with", "splice"].map((n) => `Array.prototype.${n}`),
-    "TextEncoder.prototype.encode", "structuredClone", "fs.readFileSync", "crypto.randomBytes", "Hash.prototype.digest", "Hmac.prototype.digest"];
-  return new Set(kinds);
-})();
-const isProbed = (k) => PROBED.has(k) || /^zlib\.\w+Sync$/.test(k);
 
 const key = (kind, pos) => `${kind}\t${pos}`;
 const bump = (map, k, n = 1) => map.set(k, (map.get(k) ?? 0) + n);
 
 /**
  * The probe's output, restricted to frames in `projectDir` (the library's sources), as
- * {calls: Map(key -> count of all calls), allocs: Map(key -> count of calls that were not views)}.
+ * {probed: Set of the kinds it wraps, calls: Map(key -> count of all calls),
+ *  allocs: Map(key -> count of calls that were not views)}.
  */
 export function readProbe(file, projectDir) {
+  const probed = new Set();
   const calls = new Map();
   const allocs = new Map();
   for (const line of fs.readFileSync(file, "utf8").split("\n")) {
     if (!line) continue;
     const [kind, frame, flag] = line.split("\t");
+    if (kind === "#probed") {
+      probed.add(frame);
+      continue;
+    }
     const m = /^(.*):(\d+):(\d+)$/.exec(frame);
     if (frame.startsWith("?") || !m) continue; // a built-in's own frame, not a call site
     const rel = path.relative(projectDir, m[1]);
@@ -64,7 +54,7 @@ export function readProbe(file, projectDir) {
     bump(calls, k);
     if (flag !== "view") bump(allocs, k);
   }
-  return { calls, allocs };
+  return { probed, calls, allocs };
 }
 
 /** Rewritten sites of a traced build, from the emitted `__ta.site(file, line, col, kind, ...)` calls: Set of keys. */
@@ -100,7 +90,7 @@ export function compare({ events, probe, libraryFiles, sites }) {
       continue;
     }
     const kind = canonicalKind(e.kind);
-    if (!isProbed(kind)) {
+    if (!probe.probed.has(kind)) {
       errors.push(`kind ${JSON.stringify(e.kind)} (at ${e.file}:${e.line}:${e.col}) is not covered by test/support/v8-probe-all.cjs: add it there`);
       continue;
     }

@@ -16,6 +16,8 @@
 // first argument is an ArrayBuffer or SharedArrayBuffer.
 // A frame that is not a JavaScript source position (a built-in calling its receiver, as
 // Array.from does with a subclass) is written as `?<raw stack line>`.
+// The file starts with one line `#probed\t<kind>` for each built-in the probe wrapped, so a
+// checker can tell "V8 saw no call here" from "this probe does not look at that built-in".
 //
 // V8_PROBE_ONLY (optional): a folder; calls whose caller's JavaScript file is not inside it are
 // not recorded (saves formatting a source-mapped stack for every call the driver makes).
@@ -30,6 +32,7 @@ const { isAnyArrayBuffer } = require("node:util").types;
 const OUT = process.env.V8_PROBE_OUT;
 const ONLY = process.env.V8_PROBE_ONLY ? path.resolve(process.env.V8_PROBE_ONLY) + path.sep : undefined;
 const hits = [];
+const probed = new Set();
 let busy = false; // the probe's own work (stack formatting, source maps) is not recorded
 
 function structured(err, frames) {
@@ -86,11 +89,12 @@ function patch(target, names, kindOf, isView) {
     const desc = Object.getOwnPropertyDescriptor(target, name);
     const orig = desc ? desc.value : target[name];
     if (typeof orig !== "function") continue;
-    const kind = typeof kindOf === "string" ? `${kindOf}.${name}` : undefined;
+    const kind = typeof kindOf === "string" ? `${kindOf}.${name}` : kindOf(name);
+    probed.add(kind);
     const wrapper = {
       // a method (no [[Construct]]), named and sized like the original
       [name](...args) {
-        record(kind ?? kindOf(name, this), 1, isView ? isView(name, args) : false);
+        record(kind, 1, isView ? isView(name, args) : false);
         return Reflect.apply(orig, this, args);
       },
     }[name];
@@ -112,11 +116,12 @@ patch(ArrayBuffer.prototype, ["resize", "transfer", "transferToFixedLength", "sl
 if (typeof SharedArrayBuffer === "function") patch(SharedArrayBuffer.prototype, ["grow", "slice"], "SharedArrayBuffer.prototype");
 patch(WebAssembly.Memory.prototype, ["grow"], "WebAssembly.Memory.prototype");
 if (typeof TextEncoder === "function") patch(TextEncoder.prototype, ["encode"], "TextEncoder.prototype");
-patch(Buffer, ["alloc", "allocUnsafe", "allocUnsafeSlow", "from", "concat"], "Buffer", (name, args) => name === "from" && isAnyArrayBuffer(args[0]));
+patch(Buffer, ["alloc", "allocUnsafe", "allocUnsafeSlow", "from", "concat", "copyBytesFrom"], "Buffer", (name, args) => name === "from" && isAnyArrayBuffer(args[0]));
 
 function wrapConstructor(holder, name, label, viewable = false) {
   const Orig = holder[name];
   if (typeof Orig !== "function") return;
+  probed.add(`new ${label}`).add(label);
   const proxy = new Proxy(Orig, {
     construct(target, args, newTarget) {
       record(`new ${label}`, 1, viewable && isAnyArrayBuffer(args[0]));
@@ -141,15 +146,27 @@ wrapConstructor(WebAssembly, "Memory", "WebAssembly.Memory");
 
 if (typeof globalThis.structuredClone === "function") patch(globalThis, ["structuredClone"], () => "structuredClone");
 patch(fs, ["readFileSync"], "fs");
-patch(crypto, ["randomBytes"], "crypto");
 patch(zlib, Object.keys(zlib).filter((k) => /Sync$/.test(k)), "zlib");
+patch(crypto, ["randomBytes", "pbkdf2Sync", "scryptSync", "hkdfSync", "publicEncrypt", "privateDecrypt", "privateEncrypt", "publicDecrypt"], "crypto");
 patch(Object.getPrototypeOf(crypto.createHash("sha256")), ["digest"], "Hash.prototype");
 patch(Object.getPrototypeOf(crypto.createHmac("sha256", "k")), ["digest"], "Hmac.prototype");
+// Cipheriv and Decipheriv have prototypes of their own that hold the same functions as Cipher's
+// and Decipher's: one kind for both.
+const key = Buffer.alloc(16);
+const cipherProtos = new Set([crypto.Cipher?.prototype, Object.getPrototypeOf(crypto.createCipheriv("aes-128-cbc", key, key))]);
+const decipherProtos = new Set([crypto.Decipher?.prototype, Object.getPrototypeOf(crypto.createDecipheriv("aes-128-cbc", key, key))]);
+for (const proto of cipherProtos) if (proto) patch(proto, ["update", "final"], "Cipher.prototype");
+for (const proto of decipherProtos) if (proto) patch(proto, ["update", "final"], "Decipher.prototype");
+patch(Object.getPrototypeOf(crypto.createSign("sha256")), ["sign"], "Sign.prototype");
+patch(require("node:buffer"), ["transcode"], "buffer");
+patch(require("node:v8"), ["serialize"], "v8");
+patch(require("node:child_process"), ["execSync", "execFileSync"], "child_process");
 // ES modules that import a built-in module by name see the patched functions too.
 nodeModule.syncBuiltinESMExports();
 
 const writeFileSync = fs.writeFileSync; // the original, captured before any patching of fs could matter
 process.on("exit", () => {
   busy = true;
-  if (OUT) writeFileSync(OUT, hits.length ? hits.join("\n") + "\n" : "");
+  const lines = [...[...probed].map((k) => `#probed\t${k}`), ...hits];
+  if (OUT) writeFileSync(OUT, lines.join("\n") + "\n");
 });
