@@ -14,7 +14,7 @@ import { types as utilTypes } from "node:util";
 import { isMainThread, threadId } from "node:worker_threads";
 import { findSourceMap } from "node:module";
 import { fileURLToPath } from "node:url";
-import { Rule } from "./names";
+import { GLOBAL_HOOK, Rule } from "./names";
 
 export { Rule };
 
@@ -101,15 +101,52 @@ export class Site extends Location {
     col: number,
     readonly kind: string,
     readonly rule: Rule,
+    /** The stable key after `file#` (`Encoder.encode/new Uint8Array#2`), made by the transformer; "" for sites it did not make. */
+    readonly scope: string = "",
     /** Realloc sites: the callee's source text, for the TypeError V8 would throw. */
     readonly callee?: string,
   ) {
     super(file, line, col);
   }
+
+  /** The stable site key of SPEC.md: `file#scope/kind#n`. */
+  get key(): string {
+    return this.scope === "" ? `${this.file}:${this.line}:${this.col}/${this.kind}` : `${this.file}#${this.scope}`;
+  }
 }
 
 /** Used where a site is not known yet (a module cycle calling code before its site table ran). */
 const UNKNOWN = new Site("<unknown>", 0, 0, "unknown", Rule.Call);
+
+// ---------------------------------------------------------------------------------------------
+// The project root: every location in a run is relative to it, whether it came from a hoisted
+// site (the transformer wrote it relative to the root) or from a stack trace (made relative here).
+
+let rootDir = process.cwd();
+let rootKnown = false;
+
+/**
+ * A traced module's path, relative to the project root, for its site table. `here` is the emitted
+ * file (`__filename` or `import.meta.url`) and `up` the root relative to the emitted file's folder:
+ * the first traced module that loads tells the runtime where the root is, so that stack-trace
+ * locations use the same base as the sites. Transformed code only.
+ */
+export function file(rel: string, here?: string, up?: string): string {
+  if (!rootKnown && typeof here === "string" && typeof up === "string") {
+    try {
+      const f = here.startsWith("file:") ? fileURLToPath(here) : here;
+      const dir = path.resolve(path.dirname(f), up);
+      // A dependency's root is not the run's: its sites stay relative to its own package.
+      if (!/[\\/]node_modules[\\/]/.test(dir + path.sep)) {
+        rootDir = dir;
+        rootKnown = true;
+      }
+    } catch {
+      // not a file (a bundle, a data: URL): stack locations stay relative to the working directory
+    }
+  }
+  return rel;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -345,6 +382,7 @@ function track(site: Site, loc: Location, value: object, size: number, align: nu
   return h;
 }
 
+const WASM_MEMORY = (globalThis as unknown as { WebAssembly: { Memory: new (...a: never[]) => object } }).WebAssembly.Memory;
 const TRANSFERABLE = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === "function";
 
 function record(site: Site | undefined, value: unknown, caller: Location | undefined): void {
@@ -379,6 +417,26 @@ function record(site: Site | undefined, value: unknown, caller: Location | undef
       size = v.buffer.byteLength;
       align = 65536;
       identity = true;
+      break;
+    case Rule.Slice:
+      // `slice` on a Buffer is Buffer.prototype.slice: a view over the same memory, not a copy.
+      if (Buffer.isBuffer(v)) return;
+      size = v.byteLength;
+      align = v.BYTES_PER_ELEMENT;
+      break;
+    case Rule.Result:
+      // A Node API's result (a Buffer, or a string when an encoding was given) or structuredClone's.
+      if (Array.isArray(v)) {
+        size = v.length * 8;
+        align = 8;
+        estimated = true;
+      } else if (utilTypes.isAnyArrayBuffer(v)) {
+        size = v.byteLength;
+        identity = true;
+      } else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+        size = v.byteLength;
+        align = (v as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
+      } else return; // another object: its size is not known
       break;
     default:
       // No site (a module cycle ran code before its site table): measure what it looks like.
@@ -446,8 +504,11 @@ export function realloc(site: Site, receiver: any, method: string, arg: unknown,
   const fn = receiver[method]; // throws just as `receiver.method(…)` would for a null receiver
   // V8 names the callee by its source text; the transformer wrote it into the site.
   if (typeof fn !== "function") throw new TypeError(`${site.callee ?? `(intermediate value).${method}`} is not a function`);
-  if (!on) return fn.call(receiver, arg);
   const rule = site.rule;
+  // Not a buffer after all (a cast, an object with a method of that name): just the call.
+  if (!on || !(rule === Rule.Wasm ? receiver instanceof WASM_MEMORY : utilTypes.isAnyArrayBuffer(receiver))) {
+    return fn.call(receiver, arg);
+  }
   const before = rule === Rule.Wasm ? receiver.buffer.byteLength : receiver.byteLength;
   const result = fn.call(receiver, arg);
   // transfer() returns the new buffer and detaches the old one: the allocation moves to the result.
@@ -556,8 +617,21 @@ function event(kind: "alloc" | "realloc" | "dealloc", h: Held, loc: Location, si
 // Sites and @track_caller
 
 /** Makes one hoisted site. Called once per site when a transformed module loads. */
-export function site(file: string, line: number, col: number, kind: string, rule: Rule, callee?: string): Site {
-  return new Site(file, line, col, kind, rule, callee);
+export function site(file: string, line: number, col: number, kind: string, rule: Rule, key?: string, callee?: string): Site {
+  return new Site(file, line, col, kind, rule, key, callee);
+}
+
+const interned = new Map<string, Site>();
+/**
+ * The same as `site`, but one Site per place: rewritten code whose module scope is gone (a
+ * function's text evaluated in a worker, `new Function`, `eval`, or a module cycle that runs code
+ * before its site table) names its site by literals, through the global hook.
+ */
+export function intern(file: string, line: number, col: number, kind: string, rule: Rule, key?: string, callee?: string): Site {
+  const k = `${file}:${line}:${col}:${kind}:${key ?? ""}`;
+  let s = interned.get(k);
+  if (s === undefined) interned.set(k, (s = new Site(file, line, col, kind, rule, key, callee)));
+  return s;
 }
 
 /** The location passed from a call of a `@track_caller` function to its prologue. */
@@ -593,7 +667,6 @@ export function caller(passed: Location | undefined): Location {
   return passed ?? stackLocation(caller) ?? UNKNOWN;
 }
 
-const cwd = process.cwd();
 /** The first JavaScript frame above the function that called `below`, from a V8 structured stack trace. */
 function stackLocation(below: Function, skip = 1): Location | undefined {
   const savedPrepare = Error.prepareStackTrace;
@@ -622,7 +695,7 @@ function stackLocation(below: Function, skip = 1): Location | undefined {
         col = entry.originalColumn + 1;
       }
       if (file.startsWith("file://")) file = fileURLToPath(file);
-      const rel = path.relative(cwd, file).split(path.sep).join("/");
+      const rel = path.relative(rootDir, file).split(path.sep).join("/");
       return new Location(rel, line, col);
     }
   } catch {
@@ -692,7 +765,7 @@ const userSites = new Map<string, Site>();
 function userSite(loc: Location, kind: string): Site {
   const key = `${loc.file}:${loc.line}:${loc.col}:${kind}`;
   let s = userSites.get(key);
-  if (s === undefined) userSites.set(key, (s = new Site(loc.file, loc.line, loc.col, kind, Rule.Bytes)));
+  if (s === undefined) userSites.set(key, (s = new Site(loc.file, loc.line, loc.col, kind, Rule.Bytes, `${kind}@${loc.line}:${loc.col}`)));
   return s;
 }
 
@@ -751,6 +824,19 @@ export function summaryText(): string {
   if (rows.some((r) => r.estimated)) out += "~ estimated (arrays: 8 bytes an element)\n";
   if (rows.some((r) => r.unfollowed)) out += "- not followed in summary mode (arrays); TRACED_ALLOC=log or ndjson reports their deallocs\n";
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The global hook: what rewritten code calls where its module's names are gone (names.ts,
+// GLOBAL_HOOK). Not enumerable, so that leak checks (mocha --check-leaks) do not see it; the first
+// copy of the runtime loaded in a realm keeps it.
+if (!Object.prototype.hasOwnProperty.call(globalThis, GLOBAL_HOOK)) {
+  Object.defineProperty(globalThis, GLOBAL_HOOK, {
+    value: Object.freeze({ intern, alloc, allocFrom, realloc, at, none, take, caller }),
+    enumerable: false,
+    configurable: true,
+    writable: false,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

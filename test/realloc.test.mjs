@@ -38,7 +38,7 @@ describe("realloc by transfer", function () {
   it("transfer() and transferToFixedLength() are rewritten, and behave as without the plugin", () => {
     const traced = compile({ files: { "src/main.ts": SRC }, compilerOptions: { lib: ["ES2024", "ESNext"] } });
     const plain = compile({ files: { "src/main.ts": SRC }, compilerOptions: { lib: ["ES2024", "ESNext"] } }, { plugin: false });
-    expect(traced.files["src/main.js"]).to.include('"transfer", 32').and.include('"transferToFixedLength", void 0');
+    expect(traced.files["src/main.js"]).to.match(/\.realloc\(__ta_s_\d+, _\w+, "transfer", _\w+\)/).and.include('"transferToFixedLength", void 0');
     const a = run(path.join(plain.outDir, "src/main.js"));
     const b = runNdjson(path.join(traced.outDir, "src/main.js"));
     const off = run(path.join(traced.outDir, "src/main.js"));

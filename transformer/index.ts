@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { parseOptions } from "./options";
 import { Marks } from "./marks";
 import { transformSourceFile } from "./visit";
+import { Resolver } from "./resolve";
 
 export interface TransformerExtras {
   ts?: typeof import("typescript");
@@ -76,6 +77,7 @@ export default function tracedAllocator(
     program,
     checker,
     marks: new Marks(tsi, checker),
+    resolver: new Resolver(tsi, program, checker),
     root: parsed.options.root,
     runtime: parsed.options.runtime,
   };

@@ -20,7 +20,12 @@ export class Marks {
     private readonly checker: ts.TypeChecker,
   ) {}
 
-  /** The node that carries JSDoc for a function-like declaration (its `const` for an arrow). */
+  /**
+   * The node that carries JSDoc for a function-like declaration: its `const` for an arrow or
+   * function expression, the property it is the value of (`{ alloc: (n) => ... }`, a class field
+   * `alloc = (n) => ...`), or for a function type the property signature or declaration it types
+   * (`type U = { /** @track_caller *\/ alloc: (n: number) => Uint8Array }`).
+   */
   private docHost(decl: ts.Node): ts.Node {
     const ts = this.ts;
     let n: ts.Node = decl;
@@ -32,8 +37,30 @@ export class Marks {
         if (!(p.parent.flags & ts.NodeFlags.Const)) return n;
         return p.parent.declarations.length === 1 ? p.parent.parent : p;
       }
+      if (ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p)) return p;
+    }
+    if (ts.isFunctionTypeNode(n) && n.parent) {
+      let p: ts.Node = n.parent;
+      while (ts.isParenthesizedTypeNode(p) || (ts.isUnionTypeNode(p) && p.parent)) p = p.parent;
+      if (ts.isPropertySignature(p) || ts.isPropertyDeclaration(p)) return p;
     }
     return n;
+  }
+
+  /**
+   * Whether a call passes its location: its signature's declaration is marked, or the property it
+   * calls is (a property whose type is a function type alias declared elsewhere).
+   */
+  isMarkedCall(node: ts.CallExpression | ts.NewExpression, decl: ts.Declaration | undefined): boolean {
+    if (this.isMarked(decl)) return true;
+    const ts = this.ts;
+    let callee: ts.Expression = node.expression;
+    while (ts.isParenthesizedExpression(callee) || ts.isNonNullExpression(callee)) callee = callee.expression;
+    if (!ts.isPropertyAccessExpression(callee)) return false;
+    const sym = this.checker.getSymbolAtLocation(callee.name);
+    return !!sym?.declarations?.some(
+      (d) => (ts.isPropertySignature(d) || ts.isPropertyDeclaration(d) || ts.isPropertyAssignment(d)) && this.isMarked(d),
+    );
   }
 
   /** Whether the JSDoc comments right before `node` carry `re`. Reads the text, so it works whatever the JSDoc parsing mode. */
@@ -105,12 +132,35 @@ export class Marks {
     }
     // An object-literal method whose contextual type marks the member.
     if (name && (ts.isMethodDeclaration(decl) || ts.isGetAccessorDeclaration(decl) || ts.isSetAccessorDeclaration(decl)) && ts.isObjectLiteralExpression(decl.parent)) {
-      const contextual = this.checker.getContextualType(decl.parent);
+      if (this.contextualMark(decl.parent, name, decl)) return true;
+    }
+    // A function value of a property: `{ alloc: (n) => ... }` typed by a marked property, or a
+    // class field `alloc = (n) => ...` implementing a marked interface or base property.
+    if (ts.isArrowFunction(decl) || ts.isFunctionExpression(decl)) {
+      const host = this.docHost(decl);
+      if (ts.isPropertyAssignment(host) && ts.isObjectLiteralExpression(host.parent)) return this.contextualMark(host.parent, host.name, host);
+      if (ts.isPropertyDeclaration(host)) return this.isMarked(host);
+    }
+    if (ts.isPropertyDeclaration(decl) && name && ts.isClassLike(decl.parent)) {
       const memberName = ts.isIdentifier(name) || ts.isStringLiteral(name) ? name.text : undefined;
-      const prop = memberName !== undefined ? contextual?.getProperty(memberName) : undefined;
-      if (prop?.declarations?.some((d) => d !== decl && this.ownMark(d))) return true;
+      if (memberName === undefined) return false;
+      for (const clause of decl.parent.heritageClauses ?? []) {
+        for (const t of clause.types) {
+          const prop = this.checker.getTypeAtLocation(t).getProperty(memberName);
+          if (prop?.declarations?.some((d) => d !== decl && this.isMarked(d))) return true;
+        }
+      }
     }
     return false;
+  }
+
+  /** Whether the contextual type of an object literal marks the member `name`. */
+  private contextualMark(literal: ts.ObjectLiteralExpression, name: ts.DeclarationName, self: ts.Node): boolean {
+    const ts = this.ts;
+    const memberName = ts.isIdentifier(name) || ts.isStringLiteral(name) ? name.text : undefined;
+    if (memberName === undefined) return false;
+    const prop = this.checker.getContextualType(literal)?.getProperty(memberName);
+    return !!prop?.declarations?.some((d) => d !== self && this.ownMark(d));
   }
 
   /** Whether this declaration is the runtime's `Location.caller()`. */

@@ -66,7 +66,69 @@ for (const name of TYPED_ARRAYS) {
   rows[`${name}Constructor.of`] = { form: "alloc", kind: `${name}.of`, rule: Rule.Typed };
 }
 
+// Copies: methods that return a new typed array, buffer or array (never a view). `subarray` and
+// `Buffer.prototype.slice` are views and have no row; a typed array's `slice` called on a Buffer is
+// checked at run time (Rule.Slice).
+const TYPED_COPIES = ["map", "filter", "toReversed", "toSorted", "with"];
+const ARRAY_COPIES = ["slice", "map", "filter", "concat", "flat", "flatMap", "toSorted", "toReversed", "toSpliced", "with"];
+for (const name of TYPED_ARRAYS) {
+  rows[`${name}.slice`] = { form: "alloc", kind: `${name}.prototype.slice`, rule: Rule.Slice };
+  for (const m of TYPED_COPIES) rows[`${name}.${m}`] = { form: "alloc", kind: `${name}.prototype.${m}`, rule: Rule.Typed };
+}
+for (const m of ARRAY_COPIES) {
+  rows[`Array.${m}`] = { form: "alloc", kind: `Array.prototype.${m}`, rule: Rule.Array };
+  rows[`ReadonlyArray.${m}`] = { form: "alloc", kind: `Array.prototype.${m}`, rule: Rule.Array };
+}
+rows["Array.splice"] = { form: "alloc", kind: "Array.prototype.splice", rule: Rule.Array }; // the removed elements, a new array
+rows["ArrayBuffer.slice"] = { form: "alloc", kind: "ArrayBuffer.prototype.slice", rule: Rule.Bytes };
+rows["SharedArrayBuffer.slice"] = { form: "alloc", kind: "SharedArrayBuffer.prototype.slice", rule: Rule.Bytes };
+rows["BufferConstructor.copyBytesFrom"] = { form: "alloc", kind: "Buffer.copyBytesFrom", rule: Rule.Buffer };
+// TextEncoder: lib.dom's interface, and @types/node's class in "util" (the global's type there).
+rows["TextEncoder.encode"] = { form: "alloc", kind: "TextEncoder.prototype.encode", rule: Rule.Typed };
+rows["util.TextEncoder.encode"] = { form: "alloc", kind: "TextEncoder.prototype.encode", rule: Rule.Typed };
+// What returns anything (a Buffer, or a string when an encoding was given): measured by what comes back.
+const RESULTS: Record<string, string> = {
+  structuredClone: "structuredClone",
+  "fs.readFileSync": "fs.readFileSync",
+  "crypto.randomBytes": "crypto.randomBytes",
+  "crypto.pbkdf2Sync": "crypto.pbkdf2Sync",
+  "crypto.scryptSync": "crypto.scryptSync",
+  "crypto.hkdfSync": "crypto.hkdfSync",
+  "crypto.publicEncrypt": "crypto.publicEncrypt",
+  "crypto.privateDecrypt": "crypto.privateDecrypt",
+  "crypto.privateEncrypt": "crypto.privateEncrypt",
+  "crypto.publicDecrypt": "crypto.publicDecrypt",
+  "crypto.Hash.digest": "Hash.prototype.digest",
+  "crypto.Hmac.digest": "Hmac.prototype.digest",
+  "crypto.Cipher.update": "Cipher.prototype.update",
+  "crypto.Cipher.final": "Cipher.prototype.final",
+  "crypto.Decipher.update": "Decipher.prototype.update",
+  "crypto.Decipher.final": "Decipher.prototype.final",
+  "crypto.Sign.sign": "Sign.prototype.sign",
+  "buffer.transcode": "buffer.transcode",
+  "v8.serialize": "v8.serialize",
+  "child_process.execSync": "child_process.execSync",
+  "child_process.execFileSync": "child_process.execFileSync",
+};
+for (const z of ["deflate", "inflate", "deflateRaw", "inflateRaw", "gzip", "gunzip", "unzip", "brotliCompress", "brotliDecompress"]) {
+  RESULTS[`zlib.${z}Sync`] = `zlib.${z}Sync`;
+}
+for (const [key, kind] of Object.entries(RESULTS)) rows[key] = { form: "alloc", kind, rule: Rule.Result };
+
 export const RULES: Readonly<Record<string, RowSpec>> = rows;
+
+/**
+ * Rows by the shape of a call on a global name, for calls the type checker cannot resolve to the
+ * lib (a cast to `any`, an ambient `declare const Buffer: {...}` of the library's own): `new X`,
+ * `X`, `X.m`, `new WebAssembly.Memory`, `structuredClone`, and `fs.readFileSync` for a module
+ * namespace. The kind of a row is exactly that shape, except for methods of instances, which have
+ * no shape here (`x.slice()` on an `any` cannot be told from any other `slice`).
+ */
+export const BY_SHAPE: ReadonlyMap<string, RowSpec> = new Map(
+  Object.values(rows)
+    .filter((r) => r.form !== "realloc" && !r.kind.includes(".prototype."))
+    .map((r) => [r.kind, r]),
+);
 
 /** Buffer-like types whose first-argument position makes a typed array or `Buffer.from` a view. */
 export const BUFFER_TYPE_NAMES = new Set(["ArrayBuffer", "SharedArrayBuffer", "ArrayBufferLike"]);

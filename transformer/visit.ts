@@ -6,15 +6,17 @@
  */
 import type * as ts from "typescript";
 import * as path from "node:path";
-import { RT, Rule } from "../runtime/names";
-import { RULES, type RowSpec } from "./rules";
+import { GLOBAL_HOOK, RT, Rule } from "../runtime/names";
+import { type RowSpec } from "./rules";
 import { Marks } from "./marks";
+import { Resolver } from "./resolve";
 
 export interface FileContext {
   ts: typeof import("typescript");
   program: ts.Program;
   checker: ts.TypeChecker;
   marks: Marks;
+  resolver: Resolver;
   root: string;
   runtime: string;
 }
@@ -25,6 +27,8 @@ interface HoistedSite {
   col: number;
   kind: string;
   rule: Rule;
+  /** The stable key after `file#`: `Encoder.encode/new Uint8Array#2`. */
+  key: string;
   /** For realloc sites: the callee as V8 names it in a TypeError. */
   callee?: string;
 }
@@ -34,22 +38,79 @@ interface Scope {
   caller: ts.Identifier | undefined;
 }
 
-const NODE_TYPES = /[\\/]node_modules[\\/]@types[\\/]node[\\/]/;
-
 export function transformSourceFile(fc: FileContext, context: ts.TransformationContext, sf: ts.SourceFile): ts.SourceFile {
   const { ts, checker, marks } = fc;
   const f = context.factory;
   if (sf.isDeclarationFile) return sf;
 
   const sites: HoistedSite[] = [];
+  const siteOf = new Map<ts.Identifier, HoistedSite>();
   const rtName = f.createUniqueName("__ta");
   const fileName = f.createUniqueName("__ta_file");
+  const relative = path.relative(fc.root, sf.fileName).split(path.sep).join("/");
   let scope: Scope = { caller: undefined };
+  /** Names of the functions, classes and methods around the node being visited: the scope of a stable key. */
+  const names: string[] = [];
+  const ordinals = new Map<string, number>();
 
   // ------------------------------------------------------------------ helpers: runtime calls, sites
 
-  const rt = (name: string, args: ts.Expression[]) =>
-    f.createCallExpression(f.createPropertyAccessExpression(rtName, name), undefined, args);
+  const call = (target: ts.Expression, name: string, args: ts.Expression[]) =>
+    f.createCallExpression(f.createPropertyAccessExpression(target, name), undefined, args);
+  const rt = (name: string, args: ts.Expression[]) => call(rtName, name, args);
+  const isObject = (e: ts.Expression) => f.createStrictEquality(f.createTypeOfExpression(e), f.createStringLiteral("object"));
+  const hook = () => f.createIdentifier(GLOBAL_HOOK);
+
+  /** The arguments of `site()` / `intern()` for a site. */
+  function siteArgs(s: HoistedSite, file: ts.Expression): ts.Expression[] {
+    return [
+      file,
+      f.createNumericLiteral(s.line),
+      f.createNumericLiteral(s.col),
+      f.createStringLiteral(s.kind),
+      f.createNumericLiteral(s.rule),
+      f.createStringLiteral(s.key),
+      ...(s.callee !== undefined ? [f.createStringLiteral(s.callee)] : []),
+    ];
+  }
+
+  /**
+   * Self-contained use of a site: the code must run wherever a function's text is evaluated on its
+   * own (a worker from `fn.toString()`, `new Function`, `eval`), where the module's names are gone.
+   * `typeof S === "object" ? build(__ta, S) : typeof G === "object" ? build(G, G.intern(...)) : untraced`,
+   * with G the runtime's global hook. Every value `build` uses is a temp or a literal, so only one
+   * arm is evaluated and nothing is evaluated twice.
+   */
+  function guarded(s: ts.Identifier, build: (runtime: ts.Expression, site: ts.Expression) => ts.Expression, untraced: ts.Expression): ts.Expression {
+    const hs = siteOf.get(s)!;
+    const foreign = f.createConditionalExpression(
+      isObject(hook()),
+      undefined,
+      build(hook(), call(hook(), RT.intern, siteArgs(hs, f.createStringLiteral(relative)))),
+      undefined,
+      untraced,
+    );
+    return f.createParenthesizedExpression(f.createConditionalExpression(isObject(s), undefined, build(rtName, s), undefined, foreign));
+  }
+
+  /** The same for runtime calls that need no site (`take`, `caller`). */
+  function guardedRuntime(build: (runtime: ts.Expression) => ts.Expression, untraced: ts.Expression): ts.Expression {
+    return f.createParenthesizedExpression(
+      f.createConditionalExpression(
+        isObject(rtName),
+        undefined,
+        build(rtName),
+        undefined,
+        f.createConditionalExpression(isObject(hook()), undefined, build(hook()), undefined, untraced),
+      ),
+    );
+  }
+
+  /** `(t = value, use(t))`: a value evaluated once, where it was, then used by reference. */
+  function bind(value: ts.Expression, use: (t: ts.Identifier) => ts.Expression): ts.Expression {
+    const t = f.createTempVariable(context.hoistVariableDeclaration);
+    return f.createParenthesizedExpression(f.createComma(f.createAssignment(t, value), use(t)));
+  }
 
   /**
    * Where V8 places a call in a stack trace (checked against V8 by test/positions.test.mjs):
@@ -71,7 +132,12 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
   function site(node: ts.Node, kind: string, rule: Rule, callee?: string): ts.Identifier {
     const { line, character } = sf.getLineAndCharacterOfPosition(position(node));
     const ident = f.createUniqueName("__ta_s");
-    sites.push({ ident, line: line + 1, col: character + 1, kind, rule, callee });
+    const prefix = `${names.join(".")}/${kind}`;
+    const n = (ordinals.get(prefix) ?? 0) + 1;
+    ordinals.set(prefix, n);
+    const hs: HoistedSite = { ident, line: line + 1, col: character + 1, kind, rule, key: `${prefix}#${n}`, callee };
+    sites.push(hs);
+    siteOf.set(ident, hs);
     return ident;
   }
 
@@ -87,55 +153,13 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
   }
 
   /** Where an event at this site is reported: the site, or inside a marked function the caller's location. */
-  const locationOf = (s: ts.Identifier): ts.Expression => (scope.caller ? f.createLogicalOr(scope.caller, s) : s);
+  const locationOf = (s: ts.Expression): ts.Expression => (scope.caller ? f.createLogicalOr(scope.caller, s) : s);
   const callerArgs = (): ts.Expression[] => (scope.caller ? [scope.caller] : []);
 
   const isDirective = (s: ts.Statement) => ts.isExpressionStatement(s) && ts.isStringLiteral(s.expression);
   const hasRealPosition = (node: ts.Node) => node.pos >= 0 && node.end >= node.pos && !!node.parent;
 
   // ------------------------------------------------------------------ what a call resolves to
-
-  function declarationOf(node: ts.CallExpression | ts.NewExpression): ts.Declaration | undefined {
-    try {
-      return checker.getResolvedSignature(node)?.declaration ?? undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** `Uint8ArrayConstructor`, `WebAssembly.Memory`: the lib container a signature is declared in. */
-  function containerName(n: ts.Node): string | undefined {
-    let name: string | undefined;
-    if (ts.isInterfaceDeclaration(n)) name = n.name.text;
-    else if (ts.isTypeLiteralNode(n) && ts.isVariableDeclaration(n.parent) && ts.isIdentifier(n.parent.name)) {
-      name = n.parent.name.text;
-      n = n.parent.parent.parent; // VariableDeclarationList -> VariableStatement
-    } else return undefined;
-    for (let p = n.parent; p; p = p.parent) {
-      if (ts.isModuleDeclaration(p)) {
-        if (!ts.isIdentifier(p.name) || p.name.text === "global") break;
-        name = `${p.name.text}.${name}`;
-      }
-    }
-    return name;
-  }
-
-  function rowOf(decl: ts.Declaration | undefined): RowSpec | undefined {
-    if (!decl) return undefined;
-    const file = decl.getSourceFile();
-    if (!file.isDeclarationFile || !(fc.program.isSourceFileDefaultLibrary(file) || NODE_TYPES.test(file.fileName))) {
-      return undefined;
-    }
-    let key: string | undefined;
-    if (ts.isConstructSignatureDeclaration(decl) || ts.isCallSignatureDeclaration(decl)) {
-      const c = containerName(decl.parent);
-      if (c) key = `${c} ${ts.isConstructSignatureDeclaration(decl) ? "new" : "call"}`;
-    } else if (ts.isMethodSignature(decl) && ts.isIdentifier(decl.name)) {
-      const c = containerName(decl.parent);
-      if (c) key = `${c}.${decl.name.text}`;
-    }
-    return key === undefined ? undefined : RULES[key];
-  }
 
   /** Whether a value of this type may be an ArrayBuffer (then a typed array made from it is a view). */
   function bufferness(type: ts.Type): "no" | "maybe" | "yes" {
@@ -181,11 +205,12 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
         const v = visited as ts.CallExpression | ts.NewExpression;
         const args = [f.createAssignment(temp, v.arguments![0]), ...v.arguments!.slice(1)];
         const s = site(orig, row.kind, row.rule);
-        return keep(rt(RT.allocFrom, [s, withArgs(v, args), temp, ...callerArgs()]), orig);
+        const made = withArgs(v, args);
+        return keep(bind(made, (t) => guarded(s, (r, S) => call(r, RT.allocFrom, [S, t, temp, ...callerArgs()]), t)), orig);
       }
     }
     const s = site(orig, row.kind, row.rule);
-    return keep(rt(RT.alloc, [s, visited, ...callerArgs()]), orig);
+    return keep(bind(visited, (t) => guarded(s, (r, S) => call(r, RT.alloc, [S, t, ...callerArgs()]), t)), orig);
   }
 
   function rewriteRealloc(row: RowSpec, orig: ts.CallExpression, visited: ts.CallExpression): ts.Expression {
@@ -198,21 +223,31 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
       (e.flags & ts.NodeFlags.OptionalChain) !== 0 || (ts.isParenthesizedExpression(e) && receiverHasChain(e.expression));
     if (receiverHasChain(callee.expression)) return visited;
     const vCallee = visited.expression as ts.PropertyAccessExpression;
-    const arg = visited.arguments[0] ?? f.createVoidZero();
-    const method = f.createStringLiteral(callee.name.text);
+    const name = callee.name.text;
     const s = site(orig, row.kind, row.rule, calleeText(callee));
+    // Receiver, then argument, each once, then the call: by the runtime, or untraced `recv.m(arg)`.
+    const receiver = f.createTempVariable(context.hoistVariableDeclaration);
+    const argValue = visited.arguments[0];
+    const perform = (arg: ts.Expression | undefined) =>
+      guarded(
+        s,
+        (r, S) => call(r, RT.realloc, [S, receiver, f.createStringLiteral(name), arg ?? f.createVoidZero(), ...callerArgs()]),
+        call(receiver, name, arg ? [arg] : []),
+      );
+    const withArg = () => (argValue ? bind(argValue, (a) => perform(a)) : perform(undefined));
     if (!callee.questionDotToken) {
-      return keep(rt(RT.realloc, [s, vCallee.expression, method, arg, ...callerArgs()]), orig);
+      return keep(f.createParenthesizedExpression(f.createComma(f.createAssignment(receiver, vCallee.expression), withArg())), orig);
     }
     // `buf?.resize(n)`: evaluate `buf` once; when nullish, neither `n` nor the call is evaluated.
-    const temp = f.createTempVariable(context.hoistVariableDeclaration);
     return keep(
-      f.createConditionalExpression(
-        f.createEquality(f.createAssignment(temp, vCallee.expression), f.createNull()),
-        undefined,
-        f.createVoidZero(),
-        undefined,
-        rt(RT.realloc, [s, temp, method, arg, ...callerArgs()]),
+      f.createParenthesizedExpression(
+        f.createConditionalExpression(
+          f.createEquality(f.createAssignment(receiver, vCallee.expression), f.createNull()),
+          undefined,
+          f.createVoidZero(),
+          undefined,
+          withArg(),
+        ),
       ),
       orig,
     );
@@ -224,11 +259,14 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
     visited: ts.CallExpression | ts.NewExpression,
     kind: string,
   ): ts.Expression {
-    const loc = locationOf(site(orig, kind, Rule.Call));
+    const s = site(orig, kind, Rule.Call);
     const args = [...(visited.arguments ?? [])];
     const last = args[args.length - 1];
-    if (last && !ts.isSpreadElement(last)) args[args.length - 1] = rt(RT.at, [loc, last]);
-    else args.push(f.createSpreadElement(rt(RT.none, [loc])));
+    if (last && !ts.isSpreadElement(last)) {
+      args[args.length - 1] = bind(last, (t) => guarded(s, (r, S) => call(r, RT.at, [locationOf(S), t]), t));
+    } else {
+      args.push(f.createSpreadElement(guarded(s, (r, S) => call(r, RT.none, [locationOf(S)]), f.createArrayLiteralExpression([]))));
+    }
     return withArgs(visited, args);
   }
 
@@ -289,15 +327,70 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
     const marked = !!node.body && marks.isMarked(node);
     const outer = scope;
     scope = { caller: marked ? f.createUniqueName("__ta_caller") : undefined };
-    const visited = ts.visitEachChild(node, visit, context) as ts.FunctionLikeDeclaration;
+    const visited = named(node, () => ts.visitEachChild(node, visit, context) as ts.FunctionLikeDeclaration);
     const caller = scope.caller;
     scope = outer;
     if (!caller) return visited;
     return addPrologue(visited, caller);
   }
 
+  /** The name a function or class adds to the scope of stable keys: its own, or the binding it is the value of. */
+  function scopeName(node: ts.Node): string | undefined {
+    if (ts.isConstructorDeclaration(node)) return "constructor";
+    const own = (node as ts.NamedDeclaration).name;
+    const text = (n: ts.Node | undefined) =>
+      n && (ts.isIdentifier(n) || ts.isPrivateIdentifier(n) || ts.isStringLiteral(n) || ts.isNumericLiteral(n)) ? n.text : undefined;
+    if (own) return text(own);
+    let p = node.parent;
+    while (p && (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isSatisfiesExpression(p))) p = p.parent;
+    if (p && (ts.isVariableDeclaration(p) || ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p))) return text(p.name);
+    return undefined;
+  }
+
+  function named<T>(node: ts.Node, body: () => T): T {
+    const name = scopeName(node);
+    if (name === undefined) return body();
+    names.push(name);
+    try {
+      return body();
+    } finally {
+      names.pop();
+    }
+  }
+
+  /**
+   * A parameter's default or a class field's initializer: temps made there get a scope of their
+   * own, an arrow called in place (same `this`, `arguments`, `super`). A temp hoisted into the
+   * function body would not be seen by a parameter, and one hoisted out of a class would not be in
+   * the class's text.
+   */
+  function visitInitialized(node: ts.ParameterDeclaration | ts.PropertyDeclaration): ts.Node {
+    // A marked function takes its caller in its body (or, for a generator, in a parameter after
+    // all others): its parameters' defaults cannot see it, and report their own sites.
+    const outer = scope;
+    if (ts.isParameter(node)) scope = { caller: undefined };
+    context.startLexicalEnvironment();
+    const visited = ts.visitEachChild(node, visit, context);
+    const temps = context.endLexicalEnvironment();
+    scope = outer;
+    if (!temps || temps.length === 0 || !visited.initializer) return visited;
+    const init = visited.initializer;
+    const iife = f.createCallExpression(
+      f.createParenthesizedExpression(
+        f.createArrowFunction(undefined, undefined, [], undefined, undefined, f.createBlock([...temps, f.createReturnStatement(init)], false)),
+      ),
+      undefined,
+      [],
+    );
+    keep(iife, node.initializer!);
+    if (ts.isParameter(visited)) {
+      return f.updateParameterDeclaration(visited, visited.modifiers, visited.dotDotDotToken, visited.name, visited.questionToken, visited.type, iife);
+    }
+    return f.updatePropertyDeclaration(visited, visited.modifiers, visited.name, visited.questionToken ?? visited.exclamationToken, visited.type, iife);
+  }
+
   function addPrologue(node: ts.FunctionLikeDeclaration, caller: ts.Identifier): ts.Node {
-    const take = rt(RT.take, []);
+    const take = guardedRuntime((r) => call(r, RT.take, []), f.createVoidZero());
     const body = node.body!;
     const strictFile = !!(ts.isExternalModule(sf) || fc.program.getCompilerOptions().alwaysStrict || fc.program.getCompilerOptions().strict);
     // A generator's body runs at the first next(): take the caller in a trailing parameter instead,
@@ -367,17 +460,21 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
   }
 
   function visitNewOrCall(node: ts.NewExpression | ts.CallExpression): ts.Node {
-    const decl = declarationOf(node);
+    const decl = fc.resolver.declarationOf(node);
     if (ts.isCallExpression(node) && marks.isCallerIntrinsic(decl)) {
       // Location.caller(): the caller's location inside a marked function, else this call's own.
-      return keep(scope.caller ? rt(RT.caller, [scope.caller]) : site(node, "Location.caller", Rule.Call), node);
+      // Where the module's names are gone, the call as written (what untraced code does).
+      const visited = ts.visitEachChild(node, visit, context);
+      const caller = scope.caller;
+      if (caller) return keep(guardedRuntime((r) => call(r, RT.caller, [caller]), visited), node);
+      return keep(guarded(site(node, "Location.caller", Rule.Call), (_r, S) => S, visited), node);
     }
     const visited = ts.visitEachChild(node, visit, context);
-    if (decl && marks.isMarked(decl)) return passLocation(node, visited, calleeName(node));
+    if (marks.isMarkedCall(node, decl)) return passLocation(node, visited, calleeName(node));
     const through = ts.isCallExpression(node) ? markedCallOrApply(node, decl) : undefined;
     if (through) return passLocation(node, visited, through);
     // `super(n)` in a subclass of a built-in stays as it is: TypeScript places field initializers after it.
-    const row = node.expression.kind === ts.SyntaxKind.SuperKeyword ? undefined : rowOf(decl);
+    const row = node.expression.kind === ts.SyntaxKind.SuperKeyword ? undefined : fc.resolver.rowOf(node, decl);
     if (!row) return visited;
     if (row.form === "realloc") return ts.isCallExpression(node) ? rewriteRealloc(row, node, visited as ts.CallExpression) : visited;
     return rewriteAlloc(row, node, visited);
@@ -408,12 +505,13 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
       return ts.visitEachChild(node, visit, context);
     }
     const visited = ts.visitEachChild(node, visit, context);
-    const loc = locationOf(site(node, `get ${ts.isPropertyAccessExpression(node) ? node.name.text : "[]"}`, Rule.Call));
+    const s = site(node, `get ${ts.isPropertyAccessExpression(node) ? node.name.text : "[]"}`, Rule.Call);
+    const pass = (e: ts.Expression) => bind(e, (t) => guarded(s, (r, S) => call(r, RT.at, [locationOf(S), t]), t));
     if (ts.isPropertyAccessExpression(visited)) {
-      return f.updatePropertyAccessExpression(visited, rt(RT.at, [loc, visited.expression]), visited.name);
+      return f.updatePropertyAccessExpression(visited, pass(visited.expression), visited.name);
     }
     const v = visited as ts.ElementAccessExpression;
-    return f.updateElementAccessExpression(v, v.expression, rt(RT.at, [loc, v.argumentExpression]));
+    return f.updateElementAccessExpression(v, v.expression, pass(v.argumentExpression));
   }
 
   function visitAssignment(node: ts.BinaryExpression): ts.Node {
@@ -426,8 +524,9 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
     ) {
       const visited = ts.visitEachChild(node, visit, context);
       const name = ts.isPropertyAccessExpression(left) ? left.name.text : "[]";
-      const loc = locationOf(site(left, `set ${name}`, Rule.Call));
-      return f.updateBinaryExpression(visited, visited.left, visited.operatorToken, rt(RT.at, [loc, visited.right]));
+      const s = site(left, `set ${name}`, Rule.Call);
+      const value = bind(visited.right, (t) => guarded(s, (r, S) => call(r, RT.at, [locationOf(S), t]), t));
+      return f.updateBinaryExpression(visited, visited.left, visited.operatorToken, value);
     }
     return ts.visitEachChild(node, visit, context);
   }
@@ -438,6 +537,10 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
       return visitFunction(node as ts.FunctionLikeDeclaration);
     }
     if (ts.isNewExpression(node) || ts.isCallExpression(node)) return visitNewOrCall(node);
+    if ((ts.isParameter(node) || ts.isPropertyDeclaration(node)) && node.initializer) {
+      return ts.isPropertyDeclaration(node) ? named(node, () => visitInitialized(node)) : visitInitialized(node);
+    }
+    if (ts.isClassLike(node)) return named(node, () => ts.visitEachChild(node, visit, context));
     if (ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) return visitAccess(node);
     if (ts.isBinaryExpression(node)) return visitAssignment(node);
     return ts.visitEachChild(node, visit, context);
@@ -450,34 +553,45 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
   const temps = context.endLexicalEnvironment() ?? [];
   if (sites.length === 0 && temps.length === 0 && statements === sf.statements) return sf;
 
-  const relative = path.relative(fc.root, sf.fileName).split(path.sep).join("/");
+  const esm = ts.isExternalModule(sf) && !emitsCommonJS(ts, fc.program, sf);
+  /**
+   * Where the emitted file is at run time, and the root relative to its folder: the runtime makes
+   * stack-trace locations relative to the same root as the sites. Nothing when the output folder is
+   * not known (`outFile`).
+   */
+  function whereAmI(): ts.Expression[] {
+    const o = fc.program.getCompilerOptions();
+    if (o.outFile) return [];
+    const srcDir = path.dirname(sf.fileName);
+    const common = (fc.program as { getCommonSourceDirectory?: () => string }).getCommonSourceDirectory?.() ?? o.rootDir ?? srcDir;
+    const outDir = o.outDir ? path.resolve(o.outDir, path.relative(common, srcDir)) : srcDir;
+    const up = path.relative(outDir, fc.root).split(path.sep).join("/") || ".";
+    const here = esm
+      ? f.createPropertyAccessExpression(f.createMetaProperty(ts.SyntaxKind.ImportKeyword, f.createIdentifier("meta")), "url")
+      : ts.isExternalModule(sf)
+        ? f.createIdentifier("__filename")
+        : f.createConditionalExpression(
+            f.createStrictEquality(f.createTypeOfExpression(f.createIdentifier("__filename")), f.createStringLiteral("string")),
+            undefined,
+            f.createIdentifier("__filename"),
+            undefined,
+            f.createVoidZero(),
+          );
+    return [here, f.createStringLiteral(up)];
+  }
   const table = f.createVariableStatement(
     undefined,
     f.createVariableDeclarationList(
       [
-        f.createVariableDeclaration(fileName, undefined, undefined, f.createStringLiteral(relative)),
-        ...sites.map((s) =>
-          f.createVariableDeclaration(
-            s.ident,
-            undefined,
-            undefined,
-            rt(RT.site, [
-              fileName,
-              f.createNumericLiteral(s.line),
-              f.createNumericLiteral(s.col),
-              f.createStringLiteral(s.kind),
-              f.createNumericLiteral(s.rule),
-              ...(s.callee !== undefined ? [f.createStringLiteral(s.callee)] : []),
-            ]),
-          ),
-        ),
+        f.createVariableDeclaration(fileName, undefined, undefined, rt(RT.file, [f.createStringLiteral(relative), ...whereAmI()])),
+        ...sites.map((s) => f.createVariableDeclaration(s.ident, undefined, undefined, rt(RT.site, siteArgs(s, fileName)))),
       ],
       ts.NodeFlags.None, // `var`: a module cycle that calls in before the table ran sees undefined, not a TDZ error
     ),
   );
   const spec = f.createStringLiteral(fc.runtime);
   let load: ts.Statement;
-  if (ts.isExternalModule(sf) && !emitsCommonJS(ts, fc.program, sf)) {
+  if (esm) {
     load = f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamespaceImport(rtName)), spec);
   } else {
     // CommonJS output, or a script (no import possible): a plain require. Not an import that

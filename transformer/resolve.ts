@@ -1,0 +1,182 @@
+/**
+ * Which row of the rule table a call or `new` reaches at run time.
+ *
+ * First by the declaration the type checker resolves it to, when that lives in a default lib file
+ * or in @types/node: a row key is `<container> new`, `<container> call`, `<container>.<member>`,
+ * with containers such as `Uint8ArrayConstructor`, `WebAssembly.Memory`, `fs`, `crypto.Hash`.
+ *
+ * When the checker cannot tell (a cast to `any`, or a library's own ambient declaration of a global,
+ * `declare const Buffer: {...}`, which does not exist at run time), by the binding of the root
+ * identifier: a name with no real binding is the global of that name; an import of a Node module
+ * is that module. A real local binding (`const Buffer = ...`, a parameter) shadows.
+ */
+import type * as ts from "typescript";
+import { BY_SHAPE, RULES, type RowSpec } from "./rules";
+
+const NODE_TYPES = /[\\/]node_modules[\\/]@types[\\/]node[\\/]/;
+
+export class Resolver {
+  constructor(
+    private readonly ts: typeof import("typescript"),
+    private readonly program: ts.Program,
+    private readonly checker: ts.TypeChecker,
+  ) {}
+
+  /** The declaration of the signature a call resolves to, if any. */
+  declarationOf(node: ts.CallExpression | ts.NewExpression): ts.Declaration | undefined {
+    try {
+      return this.checker.getResolvedSignature(node)?.declaration ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Whether a declaration is TypeScript's own lib or @types/node. */
+  isBuiltinDeclaration(decl: ts.Node): boolean {
+    const file = decl.getSourceFile();
+    return file.isDeclarationFile && (this.program.isSourceFileDefaultLibrary(file) || NODE_TYPES.test(file.fileName));
+  }
+
+  /** The row a call reaches, or undefined. `decl` is `declarationOf(node)`. */
+  rowOf(node: ts.CallExpression | ts.NewExpression, decl: ts.Declaration | undefined): RowSpec | undefined {
+    if (decl && this.isBuiltinDeclaration(decl)) return this.rowOfDeclaration(decl);
+    return this.rowOfShape(node);
+  }
+
+  private rowOfDeclaration(decl: ts.Declaration): RowSpec | undefined {
+    const ts = this.ts;
+    let key: string | undefined;
+    if (ts.isConstructSignatureDeclaration(decl) || ts.isCallSignatureDeclaration(decl)) {
+      const c = this.containerName(decl.parent);
+      if (c) key = `${c} ${ts.isConstructSignatureDeclaration(decl) ? "new" : "call"}`;
+    } else if ((ts.isMethodSignature(decl) || ts.isMethodDeclaration(decl)) && ts.isIdentifier(decl.name)) {
+      const c = this.containerName(decl.parent);
+      if (c) key = `${c}.${decl.name.text}`;
+    } else if (ts.isFunctionDeclaration(decl) && decl.name) {
+      const m = this.modulePath(decl);
+      key = m ? `${m}.${decl.name.text}` : decl.name.text;
+    }
+    return key === undefined ? undefined : RULES[key];
+  }
+
+  /** `Uint8ArrayConstructor`, `WebAssembly.Memory`, `crypto.Hash`: the lib container a member is declared in. */
+  private containerName(n: ts.Node): string | undefined {
+    const ts = this.ts;
+    let name: string | undefined;
+    if (ts.isInterfaceDeclaration(n) || (ts.isClassDeclaration(n) && n.name)) name = n.name!.text;
+    else if (ts.isTypeLiteralNode(n) && ts.isVariableDeclaration(n.parent) && ts.isIdentifier(n.parent.name)) {
+      name = n.parent.name.text;
+      n = n.parent.parent.parent; // VariableDeclarationList -> VariableStatement
+    } else return undefined;
+    const m = this.modulePath(n);
+    return m ? `${m}.${name}` : name;
+  }
+
+  /** The modules and namespaces around a declaration: `WebAssembly`, `fs` (for `declare module "node:fs"` too). */
+  private modulePath(n: ts.Node): string | undefined {
+    const ts = this.ts;
+    const parts: string[] = [];
+    for (let p = n.parent; p; p = p.parent) {
+      if (!ts.isModuleDeclaration(p)) continue;
+      if (ts.isIdentifier(p.name)) {
+        if (p.name.text === "global") break;
+        parts.unshift(p.name.text);
+      } else {
+        parts.unshift(p.name.text.replace(/^node:/, ""));
+      }
+    }
+    return parts.length > 0 ? parts.join(".") : undefined;
+  }
+
+  // ---------------------------------------------------------------- by the root identifier's binding
+
+  private rowOfShape(node: ts.CallExpression | ts.NewExpression): RowSpec | undefined {
+    const path = this.calleePath(node.expression);
+    if (!path) return undefined;
+    const [root, ...rest] = path;
+    const names = this.globalNames(root);
+    if (!names) return undefined;
+    const shape = [...names, ...rest.map((r) => r.text)].join(".");
+    return BY_SHAPE.get(this.ts.isNewExpression(node) ? `new ${shape}` : shape);
+  }
+
+  /** `Buffer.alloc`, `(Uint8Array as any).from`, `globalThis.Buffer.alloc`: the identifiers, casts and parentheses removed. */
+  private calleePath(e: ts.Expression): ts.Identifier[] | undefined {
+    const ts = this.ts;
+    const out: ts.Identifier[] = [];
+    for (;;) {
+      e = this.skipOuter(e);
+      if (ts.isIdentifier(e)) {
+        out.unshift(e);
+        return out;
+      }
+      if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.name) || e.questionDotToken) return undefined;
+      out.unshift(e.name);
+      e = e.expression;
+    }
+  }
+
+  private skipOuter(e: ts.Expression): ts.Expression {
+    const ts = this.ts;
+    while (
+      ts.isParenthesizedExpression(e) ||
+      ts.isAsExpression(e) ||
+      ts.isTypeAssertionExpression(e) ||
+      ts.isNonNullExpression(e) ||
+      ts.isSatisfiesExpression(e)
+    ) {
+      e = e.expression;
+    }
+    return e;
+  }
+
+  /**
+   * What a root identifier names at run time: the global of that name when nothing real binds it
+   * (no declaration, or only ambient ones), `globalThis` itself (an empty path), or a Node module
+   * for an import of one (`import * as fs from "node:fs"` is `fs`). Undefined for a real local binding.
+   */
+  private globalNames(id: ts.Identifier): string[] | undefined {
+    const ts = this.ts;
+    const sym = this.checker.getSymbolAtLocation(id);
+    if (sym && sym.flags & ts.SymbolFlags.Alias) {
+      const d = sym.declarations?.[0];
+      const spec = d && this.importedModule(d);
+      if (spec === undefined) return undefined;
+      if (d && ts.isImportSpecifier(d)) {
+        const name = (d.propertyName ?? d.name).text;
+        // `import { Buffer } from "node:buffer"` is the global Buffer.
+        return spec === "buffer" && name === "Buffer" ? [name] : [spec, name];
+      }
+      return [spec];
+    }
+    const decls = sym?.declarations ?? [];
+    if (!decls.every((d) => this.isAmbient(d))) return undefined;
+    return id.text === "globalThis" ? [] : [id.text];
+  }
+
+  private isAmbient(d: ts.Declaration): boolean {
+    // NodeFlags.Ambient (set on everything inside `declare`, `declare global`, `declare module`)
+    // is not in the public typings, but has been there since TypeScript 2.
+    const AMBIENT = (this.ts.NodeFlags as unknown as { Ambient?: number }).Ambient ?? 1 << 25;
+    return d.getSourceFile().isDeclarationFile || (d.flags & AMBIENT) !== 0;
+  }
+
+  /** `fs` for an import (namespace, default, named, `import x = require()`) of a Node module; else undefined. */
+  private importedModule(d: ts.Declaration): string | undefined {
+    const ts = this.ts;
+    let spec: ts.Expression | undefined;
+    if (ts.isImportEqualsDeclaration(d)) {
+      if (ts.isExternalModuleReference(d.moduleReference)) spec = d.moduleReference.expression;
+    } else {
+      for (let p: ts.Node | undefined = d; p; p = p.parent) {
+        if (ts.isImportDeclaration(p)) {
+          spec = p.moduleSpecifier;
+          break;
+        }
+      }
+    }
+    if (!spec || !ts.isStringLiteral(spec)) return undefined;
+    const name = spec.text.replace(/^node:/, "");
+    return /^[a-z_]+$/.test(name) ? name : undefined;
+  }
+}
