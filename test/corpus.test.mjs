@@ -142,8 +142,10 @@ describe(`corpus: real libraries built plain and traced${LONG ? ` (long, scale $
         expect(p.status, p.stderr.slice(-4000)).to.equal(0);
         expect(p.stdout, "the probe changes nothing the workload prints").to.equal(baseline.stdout);
         const probe = readProbe(probeOut, project);
-        const result = compare({ events: all.events, probe, libraryFiles: sourceFiles(project), sites: rewrittenSites(traced.files) });
+        const sites = rewrittenSites(traced.files);
+        const result = compare({ events: all.events, probe, libraryFiles: sourceFiles(project), sites });
         Object.assign(rep, {
+          rewrittenSites: sites.size,
           v8Calls: [...probe.calls.values()].reduce((a, b) => a + b, 0),
           v8Positions: probe.calls.size,
           checkedEvents: result.checked,

@@ -57,15 +57,21 @@ export function readProbe(file, projectDir) {
   return { probed, calls, allocs };
 }
 
-/** Rewritten sites of a traced build, from the emitted `__ta.site(file, line, col, kind, ...)` calls: Set of keys. */
+/**
+ * Rewritten sites of a traced build, read from the emitted JavaScript: the hoisted
+ * `__ta.site(<file>, line, col, "kind", ...)` calls (<file> a `__ta_file` variable holding the path
+ * or a `__ta.file("path", ...)` call) and the `intern("path", line, col, "kind", ...)` fallbacks.
+ * A Set of keys; informational (the report says whether a missed call had a site at all).
+ */
 export function rewrittenSites(files) {
   const sites = new Set();
+  const add = (file, line, col, kind) => sites.add(key(canonicalKind(JSON.parse(`"${kind}"`)), `${file}:${line}:${col}`));
   for (const text of Object.values(files)) {
-    const file = /__ta_file\w*\s*=\s*"([^"]+)"/.exec(text)?.[1];
-    if (!file) continue;
-    for (const m of text.matchAll(/\.site\(\s*__ta_file\w*\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*"((?:[^"\\]|\\.)*)"/g)) {
-      sites.add(key(canonicalKind(JSON.parse(`"${m[3]}"`)), `${file}:${m[1]}:${m[2]}`));
+    const file = /__ta_file\w*\s*=\s*(?:__ta\w*\.file\(\s*)?"([^"]+)"/.exec(text)?.[1];
+    if (file) {
+      for (const m of text.matchAll(/\.site\(\s*__ta_file\w*\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*"((?:[^"\\]|\\.)*)"/g)) add(file, m[1], m[2], m[3]);
     }
+    for (const m of text.matchAll(/\.intern\(\s*"([^"]+)"\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*"((?:[^"\\]|\\.)*)"/g)) add(m[1], m[2], m[3], m[4]);
   }
   return sites;
 }
