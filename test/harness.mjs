@@ -107,11 +107,14 @@ export function runNdjson(file, opts = {}) {
   const extra = opts.extra ? `,${opts.extra}` : "";
   const r = run(file, { ...opts, env: { ...(opts.env ?? {}), TRACED_ALLOC: `ndjson=${out}${extra}` } });
   const text = fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "";
-  const events = text
+  const records = text
     .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l));
-  return { ...r, events, text };
+  // Trace format 1: header records (one per thread) and events.
+  const events = records.filter((e) => e.event !== undefined);
+  const headers = records.filter((e) => e.trace === "traced-allocator");
+  return { ...r, events, headers, records, text };
 }
 
 /** The `log` lines of a run's stderr. */

@@ -1,0 +1,63 @@
+/**
+ * The end of a run: the report at exit (normal end, `process.exit()`, an uncaught exception).
+ * Signals are left alone: a SIGINT or SIGTERM kills a traced program exactly as an untraced one,
+ * during synchronous work too; what was written until then is a readable trace.
+ */
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
+import { state } from "./state";
+import { following } from "./lifetimes";
+import { summaryText } from "./summary";
+import { finishingNow, flush, text } from "./sinks";
+
+let installed = false;
+export function installExitHooks(): void {
+  if (installed) return;
+  installed = true;
+  process.on("exit", finish);
+  process.on("beforeExit", collectBeforeExit);
+}
+
+let collected = false;
+/**
+ * Before "live at exit" is reported, a full garbage collection and the finalizers it leads to, so
+ * that live means reachable. Done when the event loop has emptied (a normal end), and only when no
+ * other `beforeExit` listener would run again because of the turn this takes.
+ */
+function collectBeforeExit(): void {
+  if (collected || !state.on) return;
+  collected = true;
+  if (!following() || process.listenerCount("beforeExit") > 1) return;
+  fullGC();
+  // Finalization callbacks run from tasks of the event loop: two turns let them all run.
+  setImmediate(() => setTimeout(() => fullGC(), 0));
+}
+
+let gcFn: (() => void) | undefined;
+export function fullGC(): void {
+  try {
+    if (gcFn === undefined) {
+      const own = (globalThis as { gc?: () => void }).gc;
+      if (typeof own === "function") gcFn = own;
+      else {
+        v8.setFlagsFromString("--expose-gc");
+        gcFn = vm.runInNewContext("gc") as () => void;
+      }
+    }
+    gcFn();
+  } catch {
+    // no collection: live at exit may include garbage not yet collected
+  }
+}
+
+/** Set once the exit report is written: later events (other `exit` listeners) are written at once. */
+let finished = false;
+function finish(): void {
+  if (finished) return;
+  finished = true;
+  finishingNow();
+  if (state.summary) text(summaryText());
+  flush();
+  // The ndjson file stays open (the process is ending): `exit` listeners that run after this one
+  // may still record events, and closing would let the descriptor be reused for another file.
+}

@@ -1,0 +1,157 @@
+/**
+ * Following objects to their death. What costs in tracing is not counting an allocation (a few
+ * counter bumps) but watching for its collection: a FinalizationRegistry cell each, ~10× the cost
+ * of the allocation, and cells pile up in synchronous code until the event loop turns. So:
+ *
+ * - the first EXACT_OBJECTS objects of a run (per thread) are followed exactly, and every object
+ *   under `lifetimes`, and every object of an `Allocator` (freed by hand);
+ * - beyond that, a byte-weighted sample: on average one object every SAMPLE_BYTES bytes
+ *   allocated, an object of size s with probability p = 1 - exp(-s / SAMPLE_BYTES), each sample
+ *   standing for 1/p objects and s/p bytes (unbiased; the scheme of V8's and Go's heap profilers).
+ *   The sampling sequence is seeded: the same program samples the same objects in every mode.
+ *
+ * Deallocs, live bytes and the peak come from the followed objects; rows with samples are estimates.
+ */
+import { EXACT_OBJECTS, SAMPLE_BYTES, state } from "./state";
+import { rows, type Row } from "./location";
+import { EXACT_NOTE, emit, nowMs } from "./sinks";
+
+EXACT_NOTE.exact = EXACT_OBJECTS;
+EXACT_NOTE.sampleBytes = SAMPLE_BYTES;
+
+/** A followed object. */
+export class Held {
+  constructor(
+    readonly id: number,
+    public size: number,
+    readonly align: number,
+    /** 1 when followed exactly; 1/p for a sample. */
+    readonly weight: number,
+    readonly estimated: boolean,
+    /** The row of its allocation: where its live bytes are. */
+    readonly row: Row,
+  ) {}
+}
+
+let exactLeft = EXACT_OBJECTS;
+/** Samples taken (and followed) beyond the exact objects. */
+export let samples = 0;
+
+// The sampling sequence: a seeded xorshift, so that runs sample the same objects.
+let seed = 0x9e3779b9;
+function uniform(): number {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return ((seed >>> 0) + 0.5) / 4294967296;
+}
+const nextGap = () => -Math.log(uniform()) * SAMPLE_BYTES;
+let untilSample = nextGap();
+
+/** Objects whose layout can change (or that are freed by hand): the record is found by the object. */
+const byObject = new WeakMap<object, Held>();
+const registry = new FinalizationRegistry<Held>(died);
+
+/** The live total (exact part plus the samples' estimate) and its high-water mark. */
+export const totals = { live: 0, peak: 0, peakMs: 0, peakAllocs: 0, allocs: 0, sampledAny: false };
+/** Set at a new peak, cleared when the rows' share of it is taken (at the next decrease, or at the report). */
+let peakOpen = false;
+
+/**
+ * Decides whether to follow a new object and, if so, registers it. Returns its record (the weight
+ * tells exact from sampled), or undefined when its death is not followed.
+ */
+export function follow(value: object, id: number, size: number, align: number, estimated: boolean, row: Row, identity: boolean, always: boolean): Held | undefined {
+  let weight = 1;
+  if (exactLeft > 0 || always || state.lifetimes) {
+    if (!always && !state.lifetimes) exactLeft--;
+  } else {
+    untilSample -= size;
+    if (untilSample > 0) return undefined;
+    untilSample = nextGap();
+    weight = 1 / -Math.expm1(-size / SAMPLE_BYTES);
+    row.sampled = true;
+    totals.sampledAny = true;
+    samples++;
+  }
+  const h = new Held(id, size, align, weight, estimated, row);
+  if (identity) {
+    byObject.set(value, h);
+    registry.register(value, h, value);
+  } else {
+    registry.register(value, h);
+  }
+  grow(row, size * weight);
+  return h;
+}
+
+/** The record of a followed object whose layout can change. */
+export function heldOf(value: object): Held | undefined {
+  return byObject.get(value);
+}
+
+/** `transfer()`: the allocation moved to a new buffer. */
+export function move(from: object, to: object, h: Held): void {
+  byObject.delete(from);
+  registry.unregister(from);
+  byObject.set(to, h);
+  registry.register(to, h, to);
+}
+
+/** A followed object's new size. */
+export function resized(h: Held, newSize: number): void {
+  const delta = (newSize - h.size) * h.weight;
+  h.size = newSize;
+  if (delta > 0) grow(h.row, delta);
+  else if (delta < 0) shrink(h.row, -delta);
+}
+
+/** Freed by hand (`Allocator.dealloc`): no dealloc will come from the collector. Returns the record. */
+export function freed(value: object): Held | undefined {
+  const h = byObject.get(value);
+  if (h === undefined) return undefined;
+  byObject.delete(value);
+  registry.unregister(value);
+  gone(h);
+  return h;
+}
+
+function died(h: Held): void {
+  if (!state.on) return;
+  gone(h);
+  emit("dealloc", h.size, h.align, h.row, h.id, 0, h.weight, h.estimated);
+}
+
+function gone(h: Held): void {
+  h.row.deallocs += h.weight;
+  shrink(h.row, h.size * h.weight);
+}
+
+function grow(row: Row, bytes: number): void {
+  row.live += bytes;
+  totals.live += bytes;
+  if (totals.live > totals.peak) {
+    totals.peak = totals.live;
+    totals.peakAllocs = totals.allocs;
+    peakOpen = true;
+  }
+}
+
+function shrink(row: Row, bytes: number): void {
+  if (peakOpen) closePeak();
+  row.live -= bytes;
+  totals.live -= bytes;
+}
+
+/** Takes each row's share of the peak: the live bytes now, the moment the total starts to fall from it. */
+export function closePeak(): void {
+  if (!peakOpen) return;
+  peakOpen = false;
+  totals.peakMs = nowMs();
+  for (const r of rows) r.atPeak = r.live;
+}
+
+/** Whether any object was followed (so that a collection at exit can change the figures). */
+export function following(): boolean {
+  return exactLeft < EXACT_OBJECTS || samples > 0 || state.lifetimes;
+}

@@ -1,0 +1,141 @@
+/**
+ * The hot path: what transformed code calls at each allocation site. With tracing off, each entry
+ * point costs one check. With tracing on, an allocation costs its measurement and a few counter
+ * bumps on its row; following it to its death (lifetimes.ts) is decided apart.
+ */
+import { types as utilTypes } from "node:util";
+import { threadId } from "node:worker_threads";
+import { Rule } from "./names";
+import { state } from "./state";
+import { UNKNOWN, rowAt, type Location, type Site, type Row } from "./location";
+import { follow, heldOf, move, resized, totals } from "./lifetimes";
+import { emit } from "./sinks";
+
+// Worker threads number their allocations apart from the main thread's, so ids stay unique in a shared file.
+let nextId = threadId * 2 ** 32;
+export const newId = () => ++nextId;
+
+const TRANSFERABLE = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === "function";
+const WASM_MEMORY = (globalThis as unknown as { WebAssembly: { Memory: new (...a: never[]) => object } }).WebAssembly.Memory;
+
+/**
+ * `expr` was `new ArrayBuffer(n)`, `Buffer.alloc(n)`, …: records its result and returns it.
+ * `caller` is set inside `@track_caller` functions. Transformed code only.
+ */
+export function alloc<T>(site: Site, value: T, caller?: Location): T {
+  if (state.on) record(site, value, caller);
+  return value;
+}
+
+/** A typed array built from an argument that may be a buffer, in which case it is a view and not recorded. */
+export function allocFrom<T>(site: Site, value: T, first: unknown, caller?: Location): T {
+  if (state.on && !utilTypes.isAnyArrayBuffer(first)) record(site, value, caller);
+  return value;
+}
+
+function record(site: Site | undefined, value: unknown, caller: Location | undefined): void {
+  if (value === null || typeof value !== "object") return; // short-circuited optional chain, or not ours
+  const v = value as any;
+  const s = site ?? UNKNOWN;
+  let size: number;
+  let align = 1;
+  let estimated = false;
+  let identity = false;
+  switch (s.rule) {
+    case Rule.Typed:
+      size = v.byteLength;
+      align = v.BYTES_PER_ELEMENT;
+      break;
+    case Rule.Buffer:
+      size = v.byteLength;
+      break;
+    case Rule.Array:
+      size = v.length * 8;
+      align = 8;
+      estimated = true;
+      break;
+    case Rule.Bytes:
+      size = v.byteLength;
+      // Only a buffer whose layout can change needs to be found again: resizable, growable, or any
+      // ArrayBuffer where this Node has transfer().
+      identity = TRANSFERABLE || v.resizable === true || v.growable === true;
+      break;
+    case Rule.Wasm:
+      size = v.buffer.byteLength;
+      align = 65536;
+      identity = true;
+      break;
+    case Rule.Slice:
+      // `slice` on a Buffer is Buffer.prototype.slice: a view over the same memory, not a copy.
+      if (Buffer.isBuffer(v)) return;
+      size = v.byteLength;
+      align = v.BYTES_PER_ELEMENT;
+      break;
+    default:
+      // A Node API's result (a Buffer, or a string when an encoding was given), structuredClone's,
+      // or no site at all: measured by what it is.
+      if (Array.isArray(v)) {
+        size = v.length * 8;
+        align = 8;
+        estimated = true;
+      } else if (utilTypes.isAnyArrayBuffer(v)) {
+        size = v.byteLength;
+        identity = true;
+      } else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+        size = v.byteLength;
+        align = (v as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
+      } else return; // another object: its size is not known
+  }
+  allocated(v, size, align, estimated, identity, rowAt(caller ?? s, s), false);
+}
+
+/** Counts an allocation at its row, follows it if so decided, and writes its event. */
+export function allocated(v: object, size: number, align: number, estimated: boolean, identity: boolean, row: Row, always: boolean): void {
+  row.allocs++;
+  row.bytes += size;
+  if (size > row.max) row.max = size;
+  if (estimated) row.estimated = true;
+  totals.allocs++;
+  const id = ++nextId;
+  const h = follow(v, id, size, align, estimated, row, identity, always);
+  if (state.log || state.ndjson) emit("alloc", size, align, row, id, 0, h === undefined ? 0 : h.weight, estimated);
+}
+
+/**
+ * `receiver[method](arg)` for a layout-changing method (`resize`, `grow`, `transfer`, …), recorded as a realloc.
+ * Transformed code only.
+ */
+export function realloc(site: Site, receiver: any, method: string, arg: unknown, caller?: Location): unknown {
+  const fn = receiver[method]; // throws just as `receiver.method(…)` would for a null receiver
+  // V8 names the callee by its source text; the transformer wrote it into the site.
+  if (typeof fn !== "function") throw new TypeError(`${site.callee ?? `(intermediate value).${method}`} is not a function`);
+  const rule = site.rule;
+  // Not a buffer after all (a cast, an object with a method of that name): just the call.
+  if (!state.on || !(rule === Rule.Wasm ? receiver instanceof WASM_MEMORY : utilTypes.isAnyArrayBuffer(receiver))) {
+    return fn.call(receiver, arg);
+  }
+  const before = rule === Rule.Wasm ? receiver.buffer.byteLength : receiver.byteLength;
+  const result = fn.call(receiver, arg);
+  // transfer() returns the new buffer and detaches the old one: the allocation moves to the result.
+  const moved = result !== null && typeof result === "object" && result !== receiver && utilTypes.isAnyArrayBuffer(result);
+  const now = moved ? result : receiver;
+  const after = rule === Rule.Wasm ? now.buffer.byteLength : now.byteLength;
+  reallocated(receiver, moved ? now : undefined, before, after, rule === Rule.Wasm ? 65536 : 1, rowAt(caller ?? site, site));
+  return result;
+}
+
+/**
+ * A layout change of `obj`, counted at the row of the call that made it (its growth is bytes
+ * allocated there); a followed object's live bytes change at its allocation's row.
+ */
+export function reallocated(obj: object, movedTo: object | undefined, before: number, after: number, align: number, row: Row): void {
+  row.reallocs++;
+  if (after > before) row.bytes += after - before;
+  if (after > row.max) row.max = after;
+  const h = heldOf(obj);
+  if (h !== undefined) {
+    if (movedTo !== undefined) move(obj, movedTo, h);
+    resized(h, after);
+  }
+  if (state.log || state.ndjson) emit("realloc", before, h?.align ?? align, row, h?.id ?? ++nextId, after, h === undefined ? 0 : h.weight, false);
+}

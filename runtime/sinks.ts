@@ -1,0 +1,217 @@
+/**
+ * Where events go: the text log on stderr and the ndjson trace file, buffered and written whole
+ * lines at a time. A failing sink (disk full, closed pipe) never breaks the program: one warning,
+ * and that output is off.
+ */
+import * as fs from "node:fs";
+import { performance } from "node:perf_hooks";
+import { isMainThread, threadId } from "node:worker_threads";
+import { state } from "./state";
+import { root } from "./stack";
+import type { Row } from "./location";
+
+let logBuf = "";
+let ndBuf = "";
+/** Buffers are written out past this size, and at the next turn of the event loop. */
+const FLUSH_AT = 1 << 14;
+
+let ndjsonFd = -1;
+let ndjsonPath: string | undefined;
+let headerWritten = false;
+/** The `t` of events: milliseconds since the runtime loaded. */
+const t0 = performance.now();
+const startTime = new Date();
+
+const warned = new Set<string>();
+/** One line on stderr, once per message. */
+export function warn(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  try {
+    fs.writeSync(2, `traced-allocator: ${message}\n`);
+  } catch {
+    // stderr itself is gone: nothing left to tell.
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
+// Appending, so that worker threads tracing to the same file add whole lines to it; only the main
+// thread starts the file afresh.
+const NDJSON_FLAGS =
+  fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | (isMainThread ? fs.constants.O_TRUNC : 0);
+
+/** Opens (or keeps) the trace file; closes it for `undefined`. False, with a warning, when it cannot be opened. */
+export function openTrace(file: string | undefined): void {
+  if (ndjsonFd >= 0 && file !== ndjsonPath) {
+    flush();
+    closeQuietly(ndjsonFd);
+    ndjsonFd = -1;
+    ndjsonPath = undefined;
+  }
+  if (file && ndjsonFd < 0) {
+    try {
+      ndjsonFd = fs.openSync(file, NDJSON_FLAGS);
+      ndjsonPath = file;
+      headerWritten = false;
+    } catch (e) {
+      warn(`cannot open ndjson file '${file}': ${(e as Error).message}; ndjson output is off`);
+    }
+  }
+  state.ndjson = ndjsonFd >= 0;
+}
+
+export function tracePath(): string | undefined {
+  return ndjsonPath;
+}
+
+/** Milliseconds since the start, three decimals, formatted without a float-to-string conversion. */
+export function now(): string {
+  const us = Math.floor((performance.now() - t0) * 1000);
+  const ms = Math.floor(us / 1000);
+  const frac = us - ms * 1000;
+  return `${ms}.${frac < 10 ? "00" : frac < 100 ? "0" : ""}${frac}`;
+}
+
+export function nowMs(): number {
+  return performance.now() - t0;
+}
+
+/** The trace's first line (one per thread: a worker appends its own). */
+function header(): string {
+  return (
+    JSON.stringify({
+      trace: "traced-allocator",
+      version: 1,
+      pid: process.pid,
+      thread: threadId,
+      node: process.version,
+      argv: process.argv,
+      start: startTime.toISOString(),
+      root: root(),
+      lifetimes: state.lifetimes ? { exact: "all" } : { exact: EXACT_NOTE.exact, sampleBytes: EXACT_NOTE.sampleBytes },
+    }) + "\n"
+  );
+}
+/** Filled by lifetimes.ts, so that this file does not import it. */
+export const EXACT_NOTE = { exact: 0, sampleBytes: 0 };
+
+/** The location fields of a row's events, made once per row. */
+export function rowJson(r: Row): string {
+  return (r.json ??= `,"file":${JSON.stringify(r.file)},"line":${r.line},"col":${r.col},"kind":${JSON.stringify(r.kind)},"key":${JSON.stringify(r.key)}`);
+}
+
+const THREAD = `,"thread":${threadId}`;
+
+/**
+ * One event. `r` is the row it is reported at (its location); `weight` is 1 for an object followed
+ * exactly, more for a sample (it stands for that many objects), 0 when its death is not followed.
+ */
+export function emit(kind: "alloc" | "realloc" | "dealloc", size: number, align: number, r: Row, id: number, newSize: number, weight: number, estimated: boolean): void {
+  if (state.log) {
+    const at = `${r.file}:${r.line}:${r.col}`;
+    logBuf +=
+      kind === "realloc"
+        ? `realloc Layout { size: ${size}, align: ${align} } to ${newSize} at ${at}\n`
+        : kind === "dealloc" && weight !== 1
+          ? `dealloc Layout { size: ${size}, align: ${align} } at ${at} (sampled: stands for ${weight.toFixed(1)})\n`
+          : `${kind} Layout { size: ${size}, align: ${align} } at ${at}\n`;
+  }
+  if (ndjsonFd >= 0) {
+    if (!headerWritten) {
+      headerWritten = true;
+      ndBuf = header() + ndBuf;
+    }
+    ndBuf += `{"event":"${kind}","size":${size},"align":${align}${kind === "realloc" ? `,"newSize":${newSize}` : ""}${rowJson(r)},"id":${id}${
+      weight === 0 ? "" : `,"weight":${weight}`
+    }${estimated ? ',"estimated":true' : ""},"t":${now()}${THREAD}}\n`;
+  }
+  if (logBuf.length > FLUSH_AT || ndBuf.length > FLUSH_AT || finishing) flush();
+  else if (!scheduled) schedule();
+}
+
+/** Other records of the trace (the summary's figures at exit, …): one JSON line. */
+export function record(obj: object): void {
+  if (ndjsonFd < 0) return;
+  if (!headerWritten) {
+    headerWritten = true;
+    ndBuf = header() + ndBuf;
+  }
+  ndBuf += JSON.stringify(obj) + "\n";
+}
+
+/** Text for stderr, after the log lines already buffered. */
+export function text(s: string): void {
+  logBuf += s;
+}
+
+let finishing = false;
+/** From now on (the exit report), every event is written at once. */
+export function finishingNow(): void {
+  finishing = true;
+}
+
+let scheduled = false;
+/** Writes what is buffered when the event loop next turns, so that a program killed later loses nothing before it. */
+function schedule(): void {
+  scheduled = true;
+  const im = setImmediate(() => {
+    scheduled = false;
+    flush();
+  });
+  im.unref?.();
+}
+
+/** Writes out everything buffered. Called automatically at exit; safe to call any time. */
+export function flush(): void {
+  if (logBuf !== "") {
+    const text = logBuf;
+    logBuf = "";
+    if (!writeAll(2, text)) {
+      state.log = false;
+      warn("cannot write the log to stderr; log output is off");
+    }
+  }
+  if (ndBuf !== "") {
+    const text = ndBuf;
+    ndBuf = "";
+    if (ndjsonFd >= 0 && !writeAll(ndjsonFd, text)) {
+      warn(`cannot write to ndjson file '${ndjsonPath}'; ndjson output is off`);
+      closeQuietly(ndjsonFd);
+      ndjsonFd = -1;
+      ndjsonPath = undefined;
+      state.ndjson = false;
+    }
+  }
+  state.on = state.log || state.summary || state.ndjson;
+}
+
+/** Writes all of `text`; false when the sink fails (closed pipe, disk full, stalled for 5 s). */
+function writeAll(fd: number, text: string): boolean {
+  const data = Buffer.from(text, "utf8");
+  let off = 0;
+  let stalledSince = 0;
+  while (off < data.length) {
+    try {
+      off += fs.writeSync(fd, data, off, data.length - off);
+      stalledSince = 0;
+    } catch (e) {
+      // A full pipe that Node made non-blocking (stderr once `process.stderr` was used): wait for
+      // the reader rather than lose data, sleeping instead of spinning, but not forever.
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") return false;
+      const now = Date.now();
+      if (stalledSince === 0) stalledSince = now;
+      else if (now - stalledSince > 5000) return false;
+      Atomics.wait(sleeper, 0, 0, 1);
+    }
+  }
+  return true;
+}
+/** For sleeping a millisecond at a time while a pipe is full. */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
