@@ -11,6 +11,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as os from "node:os";
 import { spawnSync } from "node:child_process";
 import { compilePair, repoRoot } from "./harness.mjs";
 import { LIBRARIES, driversDir, writeLibraryProject, sourceFiles, versionOf } from "./corpus/libraries.mjs";
@@ -23,7 +24,8 @@ const ONLY = process.env.TA_CORPUS_ONLY ? new Set(process.env.TA_CORPUS_ONLY.spl
 const REPORT = process.env.TA_CORPUS_REPORT;
 const PROBE = path.join(repoRoot, "test/support/v8-probe-all.cjs");
 // The built-ins the transformer's table rewrites (as the probe names them).
-const TABLE = new Set(Object.values(createRequire(import.meta.url)(path.join(repoRoot, "dist/transformer/rules.js")).RULES).map((r) => canonicalKind(r.kind)));
+const rules = createRequire(import.meta.url)(path.join(repoRoot, "dist/transformer/rules.js"));
+const TABLE = new Set([...Object.values(rules.RULES), ...(rules.BY_SHAPE?.values() ?? [])].map((r) => canonicalKind(r.kind)));
 
 // Each mode: a label for the test title and the value (undefined: the variable is not set at all).
 const MODES = [
@@ -52,6 +54,35 @@ describe(`corpus: real libraries built plain and traced${LONG ? ` (long, scale $
   after(() => {
     for (const d of made) fs.rmSync(d, { recursive: true, force: true });
     if (REPORT) fs.writeFileSync(REPORT, JSON.stringify(report, null, 2) + "\n");
+  });
+
+  it("the probe wraps every built-in of the transformer's table that this Node.js has", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "corpus-probe-"));
+    made.push(dir);
+    const out = path.join(dir, "probed.txt");
+    const r = spawnSync(process.execPath, ["--require", PROBE, "-e", "0"], { env: { ...process.env, V8_PROBE_OUT: out }, encoding: "utf8" });
+    expect(r.status, r.stderr).to.equal(0);
+    const probed = readProbe(out, dir).probed;
+    const require = createRequire(import.meta.url);
+    // Whether this Node.js has the built-in at all (Float16Array, ArrayBuffer.prototype.transfer: not in 20).
+    const available = (kind) => {
+      const parts = kind.replace(/^new /, "").split(".");
+      let obj;
+      if (parts[0] === "TypedArray") obj = Object.getPrototypeOf(Uint8Array);
+      else if (parts[0] in globalThis) obj = globalThis[parts[0]];
+      else if (/^[A-Z]/.test(parts[0]) && /Array$|Buffer$/.test(parts[0])) return false; // a global this Node.js lacks
+      else {
+        try {
+          obj = require(`node:${parts[0]}`);
+        } catch {
+          return true; // a class Node.js does not expose by name (Hash, Cipher): the probe must find it
+        }
+      }
+      for (const p of parts.slice(1)) obj = obj?.[p];
+      return obj !== undefined;
+    };
+    const missing = [...TABLE].filter((k) => available(k) && !probed.has(k));
+    expect(missing, "add these to test/support/v8-probe-all.cjs").to.deep.equal([]);
   });
 
   for (const lib of LIBRARIES.filter((l) => !ONLY || ONLY.has(l.name))) {

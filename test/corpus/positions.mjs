@@ -11,8 +11,9 @@ const ZLIB = /^(?:zlib\.)?((?:deflate|inflate|gzip|gunzip|unzip|brotliCompress|b
 /**
  * The probe's name for the built-in an event's `kind` names. Prototype methods shared by every
  * typed array (and inherited by Buffer) are one built-in, `TypedArray.prototype.<m>`, whatever the
- * receiver; a Node.js module's functions are `<module>.<name>`; a `node:` prefix or a `crypto.`
- * before Hash/Hmac is dropped. Everything else is the kind itself.
+ * receiver; a Node.js module's functions are `<module>.<name>`; a `node:` prefix, a `crypto.`
+ * before a class (Hash, Hmac, Cipher, Decipher, Sign) and the `iv` of Cipheriv/Decipheriv are
+ * dropped. Everything else is the kind itself.
  */
 export function canonicalKind(kind) {
   let k = String(kind).trim().replace(/^node:/, "").replace(/^globalThis\./, "");
