@@ -120,8 +120,8 @@ describe("code that runs elsewhere (function text evaluated on its own)", functi
       const b = runNdjson(file(traced), { args: ["junk"] });
       expect(b.stdout).to.equal(a.stdout).and.equal(plainOut.stdout);
       expect(b.status, b.stderr).to.equal(0);
-      expect(b.events.filter((e) => [4, 5, 32].includes(e.size))).to.deep.equal([]);
-      expect(b.events.filter((e) => [9, 10, 72].includes(e.size))).to.have.length(3);
+      expect(b.events.filter((e) => e.event === "alloc" && [4, 5, 32].includes(e.size))).to.deep.equal([]);
+      expect(b.events.filter((e) => e.event === "alloc" && [9, 10, 72].includes(e.size))).to.have.length(3);
     });
 
     it("a worker that loads traced-allocator/runtime first: its events are in the trace, at the original file:line:col", () => {
@@ -131,8 +131,9 @@ describe("code that runs elsewhere (function text evaluated on its own)", functi
       expect(r.stdout).to.equal(plainOut.stdout);
       expect(r.status, r.stderr).to.equal(0);
       const shape = (e) => `${e.event} ${e.kind} ${e.size}/${e.align} ${pos(e)}${e.estimated ? " ~" : ""}`;
-      const worker = r.events.filter((e) => e.size === 4 || e.size === 5 || e.size === 32);
-      const main = r.events.filter((e) => e.size === 9 || e.size === 10 || e.size === 72);
+      const allocs = r.events.filter((e) => e.event === "alloc");
+      const worker = allocs.filter((e) => e.size === 4 || e.size === 5 || e.size === 32);
+      const main = allocs.filter((e) => e.size === 9 || e.size === 10 || e.size === 72);
       expect(worker.map(shape)).to.deep.equal([
         // the marked helper inside the text reports its caller's line, passed through the hook
         `alloc new Uint8Array 4/1 src/main.ts:${where(WORKER, "helper(n)")}`,
