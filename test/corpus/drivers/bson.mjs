@@ -95,6 +95,7 @@ for (const b of bytes.slice(0, 30 * scale)) {
 out("onDemand", { elements, typeSum });
 const bu = B.onDemand.ByteUtils;
 const sample = rnd.bytes(300);
+out("ByteUtils.concat", sha(bu.concat([sample, bu.fromISO88591("latin ÿ"), bu.allocateUnsafe(0)])));
 out("ByteUtils", [bu.toHex(bu.fromHex(toHex(sample))) === toHex(sample), bu.toBase64(sample).slice(0, 24), bu.toUTF8(bu.fromUTF8("héllo 🙂"), 0, 10, false), bu.allocate(5).length, bu.toLocalBufferType(sample).length]);
 
 // 5. Extended JSON, canonical and relaxed, and back
@@ -123,4 +124,7 @@ let acc = B.Long.fromNumber(1);
 for (let k = 1; k < 40; k++) acc = acc.multiply(B.Long.fromNumber(k)).add(B.Long.fromNumber(k)).modulo(B.Long.fromString("9223372036854775783"));
 out("Long", [acc.toString(), acc.toString(16), B.Long.fromBigInt(2n ** 62n + 5n).div(B.Long.fromNumber(7)).toString()]);
 out("Decimal128", ["1.23E+5", "-0.0000001", "NaN", "Infinity", "123456789012345678901234567890123.4"].map((s) => B.Decimal128.fromString(s).toString()));
+out("Binary.fromBits", toHex(B.Binary.fromBits([1, 0, 1, 1, 0, 0, 1, 0, 1, 1]).buffer));
+out("UUID copy", new B.UUID(new B.UUID("fedcba9876543210fedcba9876543210")).toHexString());
+out("utf8 keys", sha(B.EJSON.stringify(B.deserialize(bytes[0], { validation: { utf8: { name: true } } }))));
 out("UUID", [new B.UUID("0123456789abcdef0123456789abcdef").toHexString(), B.UUID.isValid("0123456789abcdef0123456789abcdef")]);

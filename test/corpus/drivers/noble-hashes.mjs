@@ -79,6 +79,35 @@ out("keccakprg", (() => {
   return u.bytesToHex(prg.randomBytes(48));
 })());
 
+out("blake256 salt", (() => {
+  const h = blake1.blake256.create({ salt: inputs[4].subarray(0, 16) });
+  h.update(msg);
+  const c = h.clone();
+  return [u.bytesToHex(h.digest()), u.bytesToHex(c.digest()), u.bytesToHex(blake1.blake512(msg, { salt: inputs[4] }))];
+})());
+out("blake3 clone xof", (() => {
+  const h = blake3.blake3.create({ key: inputs[4] });
+  h.update(msg);
+  const c = h.clone();
+  return [u.bytesToHex(c.xof(40)), u.bytesToHex(h.xof(8)), u.bytesToHex(blake3.blake3.create({}).update(msg).clone().digest())];
+})());
+out("kmac clone", (() => {
+  const h = addons.kmac128.create(inputs[4], {});
+  h.update(msg);
+  return u.bytesToHex(h.clone().digest());
+})());
+out("kt128 leaves", (() => {
+  const big = u.concatBytes(...Array.from({ length: 3 }, () => inputs[21]), inputs[20]); // > 8 KiB: leaf hashing
+  const h = addons.kt128.create({ personalization: u.utf8ToBytes("kt") });
+  h.update(big);
+  const c = h.clone();
+  return [u.bytesToHex(h.digest()), u.bytesToHex(c.digest()), u.bytesToHex(addons.kt256(big, { dkLen: 20 }))];
+})());
+out("hkdf extract/expand", (() => {
+  const prk = load("src/hkdf.js").extract(sha2.sha512, inputs[9], inputs[5]);
+  return [u.bytesToHex(prk).slice(0, 32), u.bytesToHex(load("src/hkdf.js").expand(sha2.sha512, prk, undefined, 130)).slice(0, 32)];
+})());
+
 // MAC and KDFs
 const key = inputs[4];
 out("hmac-sha256", u.bytesToHex(hmac(sha2.sha256, key, msg)));
