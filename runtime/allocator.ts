@@ -4,12 +4,11 @@
  */
 import { state } from "./state";
 import { Rule } from "./names";
-import { Site, UNKNOWN, rowAt, type Layout, type Location } from "./location";
-import { stackLocation } from "./stack";
+import { Site, UNKNOWN, rowAt, stack, type Layout, type Location } from "./location";
 import { take } from "./caller";
-import { allocated, reallocated } from "./record";
-import { freed, heldOf } from "./lifetimes";
-import { emit } from "./sinks";
+import { recording } from "./record";
+
+const stackLocation = (below: Function) => stack().stackLocation(below, 0);
 
 /**
  * For allocators written in TypeScript (pools, arenas, vectors over a buffer): report their own
@@ -24,8 +23,8 @@ export class Allocator {
   static alloc(obj: object, layout: Layout, kind?: string): void {
     const passed = take();
     if (!state.on) return;
-    const s = userSite(passed ?? stackLocation(Allocator.alloc, 0) ?? UNKNOWN, kind ?? "Allocator.alloc");
-    allocated(obj, layout.size, layout.align, layout.estimated, true, rowAt(s, s), true);
+    const s = userSite(passed ?? stackLocation(Allocator.alloc) ?? UNKNOWN, kind ?? "Allocator.alloc");
+    recording().allocated(obj, layout.size, layout.align, layout.estimated, true, rowAt(s, s), true);
   }
 
   /**
@@ -35,14 +34,15 @@ export class Allocator {
   static realloc(obj: object, newSize: number, kind?: string): void {
     const passed = take();
     if (!state.on) return;
-    const loc = passed ?? stackLocation(Allocator.realloc, 0) ?? UNKNOWN;
-    if (heldOf(obj) === undefined) {
+    const loc = passed ?? stackLocation(Allocator.realloc) ?? UNKNOWN;
+    const r = recording();
+    if (r.heldOf(obj) === undefined) {
       // Not seen before: it is allocated (with no bytes) where it is first resized.
       const a = userSite(loc, kind ?? "Allocator.alloc");
-      allocated(obj, 0, 1, false, true, rowAt(a, a), true);
+      r.allocated(obj, 0, 1, false, true, rowAt(a, a), true);
     }
     const s = userSite(loc, kind ?? "Allocator.realloc");
-    reallocated(obj, undefined, heldOf(obj)!.size, newSize, 1, rowAt(s, s));
+    r.reallocated(obj, undefined, r.heldOf(obj)!.size, newSize, 1, rowAt(s, s));
   }
 
   /**
@@ -52,10 +52,11 @@ export class Allocator {
   static dealloc(obj: object, kind?: string): void {
     const passed = take();
     if (!state.on) return;
-    const h = freed(obj);
+    const r = recording();
+    const h = r.freed(obj);
     if (h === undefined) return;
-    const s = userSite(passed ?? stackLocation(Allocator.dealloc, 0) ?? UNKNOWN, kind ?? "Allocator.dealloc");
-    emit("dealloc", h.size, h.align, rowAt(s, s), h.id, 0, h.weight, h.estimated);
+    const s = userSite(passed ?? stackLocation(Allocator.dealloc) ?? UNKNOWN, kind ?? "Allocator.dealloc");
+    r.emit("dealloc", h.size, h.align, rowAt(s, s), h.id, 0, h.weight, h.estimated);
   }
 }
 

@@ -3,8 +3,7 @@
  * is evaluated; the function's prologue takes it.
  */
 import { state } from "./state";
-import { UNKNOWN, type Location } from "./location";
-import { stackLocation } from "./stack";
+import { UNKNOWN, stack, type Location } from "./location";
 
 /** The location passed from a call of a `@track_caller` function to its prologue. */
 let slot: Location | undefined;
@@ -31,10 +30,10 @@ export function none(location: Location): readonly never[] {
 export function take(): Location | undefined {
   const s = slot;
   slot = undefined;
-  return s !== undefined || !state.on ? s : stackLocation(take);
+  return s !== undefined || !state.on ? s : stack().stackLocation(take);
 }
 
 /** `Location.caller()` inside a `@track_caller` function: the passed location, else the nearest calling frame. */
 export function caller(passed: Location | undefined): Location {
-  return passed ?? stackLocation(caller) ?? UNKNOWN;
+  return passed ?? stack().stackLocation(caller) ?? UNKNOWN;
 }

@@ -18,18 +18,47 @@ import { state } from "./state";
 import { intern } from "./location";
 import { alloc, allocFrom, realloc } from "./record";
 import { at, caller, none, take } from "./caller";
-import { flush, openTrace, tracePath, warn } from "./sinks";
-import { installExitHooks } from "./exit";
+import type { SiteStats, Totals } from "./summary";
+
+// What only tracing needs is loaded when tracing starts (or when asked for): with tracing off, a
+// traced program loads names, state, location, record, caller, root and allocator, nothing else.
+type Sinks = typeof import("./sinks");
+let S: Sinks | undefined;
+const sinks = (): Sinks => (S ??= require("./sinks") as Sinks);
+const summary = () => require("./summary") as typeof import("./summary");
 
 export { Rule };
 export { Location, Layout, Site, site, intern } from "./location";
 export { alloc, allocFrom, realloc } from "./record";
 export { at, none, take, caller } from "./caller";
-export { file } from "./stack";
+export { file } from "./root";
 export { Allocator } from "./allocator";
-export { sites, summaryText, totalsOf, type SiteStats, type Totals } from "./summary";
-export { flush } from "./sinks";
-export { fullGC } from "./exit";
+export type { SiteStats, Totals } from "./summary";
+
+/** Snapshot of the per-site counters, largest `bytes` first. */
+export function sites(): SiteStats[] {
+  return summary().sites();
+}
+
+/** The run's totals (of `sites()`, or of the list given). */
+export function totalsOf(list?: SiteStats[]): Totals {
+  return summary().totalsOf(list);
+}
+
+/** The summary table that `summary` prints at exit. */
+export function summaryText(): string {
+  return summary().summaryText();
+}
+
+/** Writes out everything buffered. Called automatically at exit; safe to call any time. */
+export function flush(): void {
+  if (S !== undefined) S.flush();
+}
+
+/** A full garbage collection, without the program needing --expose-gc. Finalizers run later, when the event loop turns. */
+export function fullGC(): void {
+  (require("./exit") as typeof import("./exit")).fullGC();
+}
 
 /** What to record. `TRACED_ALLOC=log,summary,ndjson=trace.ndjson` is the same as `{log: true, summary: true, ndjson: "trace.ndjson"}`. */
 export interface TracerConfig {
@@ -75,22 +104,27 @@ export function parseSwitch(value: string | undefined): { config: TracerConfig; 
 export function configure(config: TracerConfig | string): void {
   if (typeof config === "string") {
     const parsed = parseSwitch(config);
-    if (parsed.errors.length > 0) warn(`configure: ${parsed.errors.join("; ")}`);
+    if (parsed.errors.length > 0) sinks().warn(`configure: ${parsed.errors.join("; ")}`);
     config = parsed.config;
   }
-  flush();
+  if (S === undefined && !(config.log || config.summary || config.ndjson)) {
+    state.on = state.log = state.summary = false; // nothing was ever on
+    return;
+  }
+  const out = sinks();
+  out.flush();
   // `%p` in the path is the process id: child processes that inherit TRACED_ALLOC get files of their own.
-  openTrace(config.ndjson ? config.ndjson.replace(/%p/g, String(process.pid)) : undefined);
+  out.openTrace(config.ndjson ? config.ndjson.replace(/%p/g, String(process.pid)) : undefined);
   state.log = config.log === true;
   state.summary = config.summary === true;
   state.lifetimes = config.lifetimes === true;
   state.on = state.log || state.summary || state.ndjson;
-  if (state.on) installExitHooks();
+  if (state.on) (require("./exit") as typeof import("./exit")).installExitHooks();
 }
 
 /** The current configuration. */
 export function currentConfig(): TracerConfig {
-  return { log: state.log, summary: state.summary, ndjson: tracePath() ?? false, lifetimes: state.lifetimes };
+  return { log: state.log, summary: state.summary, ndjson: S?.tracePath() ?? false, lifetimes: state.lifetimes };
 }
 
 /** Whether anything is being recorded. */
@@ -113,6 +147,6 @@ if (!Object.prototype.hasOwnProperty.call(globalThis, GLOBAL_HOOK)) {
 // Start from the environment.
 {
   const { config, errors } = parseSwitch(process.env.TRACED_ALLOC);
-  if (errors.length > 0) warn(`TRACED_ALLOC: ${errors.join("; ")}`);
+  if (errors.length > 0) sinks().warn(`TRACED_ALLOC: ${errors.join("; ")}`);
   if (config.log || config.summary || config.ndjson) configure(config);
 }

@@ -12,9 +12,9 @@
  *
  * Deallocs, live bytes and the peak come from the followed objects; rows with samples are estimates.
  */
-import { EXACT_OBJECTS, SAMPLE_BYTES, state } from "./state";
+import { EXACT_OBJECTS, MAX_PENDING, SAMPLE_BYTES, state } from "./state";
 import { rows, type Row } from "./location";
-import { EXACT_NOTE, emit, nowMs } from "./sinks";
+import { EXACT_NOTE, emit, nowMs, samplingStarts } from "./sinks";
 
 EXACT_NOTE.exact = EXACT_OBJECTS;
 EXACT_NOTE.sampleBytes = SAMPLE_BYTES;
@@ -45,7 +45,10 @@ function uniform(): number {
   seed ^= seed << 5;
   return ((seed >>> 0) + 0.5) / 4294967296;
 }
-const nextGap = () => -Math.log(uniform()) * SAMPLE_BYTES;
+/** The mean sampling interval now (bytes); doubles when samples pile up uncollected. */
+export let sampleBytes = SAMPLE_BYTES;
+let pending = 0;
+const nextGap = () => -Math.log(uniform()) * sampleBytes;
 let untilSample = nextGap();
 
 /** Objects whose layout can change (or that are freed by hand): the record is found by the object. */
@@ -64,12 +67,16 @@ let peakOpen = false;
 export function follow(value: object, id: number, size: number, align: number, estimated: boolean, row: Row, identity: boolean, always: boolean): Held | undefined {
   let weight = 1;
   if (exactLeft > 0 || always || state.lifetimes) {
-    if (!always && !state.lifetimes) exactLeft--;
+    if (!always && !state.lifetimes && --exactLeft === 0) samplingStarts();
   } else {
     untilSample -= size;
     if (untilSample > 0) return undefined;
+    weight = 1 / -Math.expm1(-size / sampleBytes);
+    if (++pending > MAX_PENDING) {
+      sampleBytes *= 2;
+      pending >>= 1; // counted again from half: the next doubling after as many new samples
+    }
     untilSample = nextGap();
-    weight = 1 / -Math.expm1(-size / SAMPLE_BYTES);
     row.sampled = true;
     totals.sampledAny = true;
     samples++;
@@ -117,6 +124,7 @@ export function freed(value: object): Held | undefined {
 }
 
 function died(h: Held): void {
+  if (h.weight !== 1 && pending > 0) pending--;
   if (!state.on) return;
   gone(h);
   emit("dealloc", h.size, h.align, h.row, h.id, 0, h.weight, h.estimated);

@@ -2,7 +2,9 @@
  * Locations, layouts, hoisted sites and the summary's rows. Plain data: no Node module, no I/O.
  */
 import { Rule } from "./names";
-import { stackLocation } from "./stack";
+
+/** Stack-trace locations: loaded on first use (Location.caller() without a passed location). */
+export const stack = (): typeof import("./stack") => require("./stack") as typeof import("./stack");
 
 /** A place in the user's source: `file` relative to the project root, 1-based `line` and `col` (UTF-16 units). */
 export class Location {
@@ -26,7 +28,7 @@ export class Location {
    * @traced_allocator_caller
    */
   static caller(): Location {
-    return stackLocation(Location.caller) ?? UNKNOWN;
+    return stack().stackLocation(Location.caller) ?? UNKNOWN;
   }
 
   toString(): string {

@@ -1,7 +1,6 @@
 /**
- * The hot path: what transformed code calls at each allocation site. With tracing off, each entry
- * point costs one check. With tracing on, an allocation costs its measurement and a few counter
- * bumps on its row; following it to its death (lifetimes.ts) is decided apart.
+ * Recording, once tracing is on (loaded then, not before): an allocation costs its measurement and
+ * a few counter bumps on its row; following it to its death (lifetimes.ts) is decided apart.
  */
 import { types as utilTypes } from "node:util";
 import { threadId } from "node:worker_threads";
@@ -11,6 +10,9 @@ import { UNKNOWN, rowAt, type Location, type Site, type Row } from "./location";
 import { follow, heldOf, move, resized, totals } from "./lifetimes";
 import { emit } from "./sinks";
 
+export { heldOf, freed } from "./lifetimes";
+export { emit } from "./sinks";
+
 // Worker threads number their allocations apart from the main thread's, so ids stay unique in a shared file.
 let nextId = threadId * 2 ** 32;
 export const newId = () => ++nextId;
@@ -18,22 +20,7 @@ export const newId = () => ++nextId;
 const TRANSFERABLE = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === "function";
 const WASM_MEMORY = (globalThis as unknown as { WebAssembly: { Memory: new (...a: never[]) => object } }).WebAssembly.Memory;
 
-/**
- * `expr` was `new ArrayBuffer(n)`, `Buffer.alloc(n)`, …: records its result and returns it.
- * `caller` is set inside `@track_caller` functions. Transformed code only.
- */
-export function alloc<T>(site: Site, value: T, caller?: Location): T {
-  if (state.on) record(site, value, caller);
-  return value;
-}
-
-/** A typed array built from an argument that may be a buffer, in which case it is a view and not recorded. */
-export function allocFrom<T>(site: Site, value: T, first: unknown, caller?: Location): T {
-  if (state.on && !utilTypes.isAnyArrayBuffer(first)) record(site, value, caller);
-  return value;
-}
-
-function record(site: Site | undefined, value: unknown, caller: Location | undefined): void {
+export function record(site: Site | undefined, value: unknown, caller: Location | undefined): void {
   if (value === null || typeof value !== "object") return; // short-circuited optional chain, or not ours
   const v = value as any;
   const s = site ?? UNKNOWN;
@@ -101,19 +88,11 @@ export function allocated(v: object, size: number, align: number, estimated: boo
   if (state.log || state.ndjson) emit("alloc", size, align, row, id, 0, h === undefined ? 0 : h.weight, estimated);
 }
 
-/**
- * `receiver[method](arg)` for a layout-changing method (`resize`, `grow`, `transfer`, …), recorded as a realloc.
- * Transformed code only.
- */
-export function realloc(site: Site, receiver: any, method: string, arg: unknown, caller?: Location): unknown {
-  const fn = receiver[method]; // throws just as `receiver.method(…)` would for a null receiver
-  // V8 names the callee by its source text; the transformer wrote it into the site.
-  if (typeof fn !== "function") throw new TypeError(`${site.callee ?? `(intermediate value).${method}`} is not a function`);
+/** A realloc of a buffer by a rewritten call: `fn` is its method, already checked. */
+export function reallocCall(site: Site, receiver: any, fn: Function, arg: unknown, caller: Location | undefined): unknown {
   const rule = site.rule;
   // Not a buffer after all (a cast, an object with a method of that name): just the call.
-  if (!state.on || !(rule === Rule.Wasm ? receiver instanceof WASM_MEMORY : utilTypes.isAnyArrayBuffer(receiver))) {
-    return fn.call(receiver, arg);
-  }
+  if (!(rule === Rule.Wasm ? receiver instanceof WASM_MEMORY : utilTypes.isAnyArrayBuffer(receiver))) return fn.call(receiver, arg);
   const before = rule === Rule.Wasm ? receiver.buffer.byteLength : receiver.byteLength;
   const result = fn.call(receiver, arg);
   // transfer() returns the new buffer and detaches the old one: the allocation moves to the result.

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { isMainThread, threadId } from "node:worker_threads";
 import { state } from "./state";
-import { root } from "./stack";
+import { root } from "./root";
 import type { Row } from "./location";
 
 let logBuf = "";
@@ -102,9 +102,22 @@ function header(): string {
 /** Filled by lifetimes.ts, so that this file does not import it. */
 export const EXACT_NOTE = { exact: 0, sampleBytes: 0 };
 
-/** The location fields of a row's events, made once per row. */
-export function rowJson(r: Row): string {
-  return (r.json ??= `,"file":${JSON.stringify(r.file)},"line":${r.line},"col":${r.col},"kind":${JSON.stringify(r.kind)},"key":${JSON.stringify(r.key)}`);
+let siteCount = 0;
+/**
+ * The location fields of a row's events, made once per row; the first time, the row's site record
+ * (its number in this thread, its stable key) goes into the trace before the event.
+ */
+function rowJson(r: Row): string {
+  if (r.json !== undefined) return r.json;
+  const n = ++siteCount;
+  const loc = `"file":${JSON.stringify(r.file)},"line":${r.line},"col":${r.col},"kind":${JSON.stringify(r.kind)}`;
+  ndBuf += `{"site":${n},${loc},"key":${JSON.stringify(r.key)}${THREAD}}\n`;
+  return (r.json = `,${loc},"site":${n}`);
+}
+
+/** From this event on, objects are no longer all followed: alloc events carry a `weight` when sampled, none when not followed. */
+export function samplingStarts(): void {
+  if (ndjsonFd >= 0) ndBuf += `{"sampling":true,"t":${now()}${THREAD}}\n`;
 }
 
 const THREAD = `,"thread":${threadId}`;
@@ -112,6 +125,8 @@ const THREAD = `,"thread":${threadId}`;
 /**
  * One event. `r` is the row it is reported at (its location); `weight` is 1 for an object followed
  * exactly, more for a sample (it stands for that many objects), 0 when its death is not followed.
+ * In the trace, only a sample's weight is written: until a `sampling` record every alloc is
+ * followed exactly, after it an alloc without a weight is not followed.
  */
 export function emit(kind: "alloc" | "realloc" | "dealloc", size: number, align: number, r: Row, id: number, newSize: number, weight: number, estimated: boolean): void {
   if (state.log) {
@@ -128,8 +143,9 @@ export function emit(kind: "alloc" | "realloc" | "dealloc", size: number, align:
       headerWritten = true;
       ndBuf = header() + ndBuf;
     }
-    ndBuf += `{"event":"${kind}","size":${size},"align":${align}${kind === "realloc" ? `,"newSize":${newSize}` : ""}${rowJson(r)},"id":${id}${
-      weight === 0 ? "" : `,"weight":${weight}`
+    const loc = rowJson(r);
+    ndBuf += `{"event":"${kind}","size":${size},"align":${align}${kind === "realloc" ? `,"newSize":${newSize}` : ""}${loc},"id":${id}${
+      weight > 1 ? `,"weight":${weight}` : ""
     }${estimated ? ',"estimated":true' : ""},"t":${now()}${THREAD}}\n`;
   }
   if (logBuf.length > FLUSH_AT || ndBuf.length > FLUSH_AT || finishing) flush();

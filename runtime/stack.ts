@@ -7,37 +7,7 @@ import * as path from "node:path";
 import { findSourceMap } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Location } from "./location";
-
-let rootDir = process.cwd();
-let rootKnown = false;
-
-/** The folder every location of this run is relative to. */
-export function root(): string {
-  return rootDir;
-}
-
-/**
- * A traced module's path, relative to the project root, for its site table. `here` is the emitted
- * file (`__filename` or `import.meta.url`) and `up` the root relative to the emitted file's folder:
- * the first traced module not under node_modules tells the runtime where the root is, so that
- * stack-trace locations use the same base as the sites. Transformed code only.
- */
-export function file(rel: string, here?: string, up?: string): string {
-  if (!rootKnown && typeof here === "string" && typeof up === "string") {
-    try {
-      const f = here.startsWith("file:") ? fileURLToPath(here) : here;
-      const dir = path.resolve(path.dirname(f), up);
-      // A dependency's root is not the run's: its sites stay relative to its own package.
-      if (!/[\\/]node_modules[\\/]/.test(dir + path.sep)) {
-        rootDir = dir;
-        rootKnown = true;
-      }
-    } catch {
-      // not a file (a bundle, a data: URL): stack locations stay relative to the working directory
-    }
-  }
-  return rel;
-}
+import { root } from "./root";
 
 /** The first JavaScript frame above the function that called `below`, from a V8 structured stack trace. */
 export function stackLocation(below: Function, skip = 1): Location | undefined {
@@ -67,7 +37,7 @@ export function stackLocation(below: Function, skip = 1): Location | undefined {
         col = entry.originalColumn + 1;
       }
       if (file.startsWith("file://")) file = fileURLToPath(file);
-      const rel = path.relative(rootDir, file).split(path.sep).join("/");
+      const rel = path.relative(root(), file).split(path.sep).join("/");
       return new Location(rel, line, col);
     }
   } catch {

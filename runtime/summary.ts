@@ -1,8 +1,8 @@
 /** The summary: per-row figures at exit, and the table `summary` prints. */
 import { threadId } from "node:worker_threads";
 import { rows } from "./location";
-import { closePeak, samples, totals } from "./lifetimes";
-import { EXACT_OBJECTS, SAMPLE_BYTES, state } from "./state";
+import { closePeak, sampleBytes, samples, totals } from "./lifetimes";
+import { EXACT_OBJECTS, state } from "./state";
 
 /** One row of the summary: a (location, kind) and its figures. See README, "What the numbers mean". */
 export interface SiteStats {
@@ -129,7 +129,7 @@ export function summaryText(): string {
   if (t.sampled) {
     out +=
       `~ in deallocs, live, at peak: estimated from ${t.samples} samples (the first ${EXACT_OBJECTS} objects followed exactly, ` +
-      `then one every ${human(SAMPLE_BYTES)} allocated); TRACED_ALLOC=${state.summary ? "summary," : ""}lifetimes follows every object\n`;
+      `then one every ${human(sampleBytes)} allocated on average); TRACED_ALLOC=${state.summary ? "summary," : ""}lifetimes follows every object\n`;
   }
   return out;
 }
