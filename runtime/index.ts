@@ -15,9 +15,10 @@
  */
 import { GLOBAL_HOOK, Rule } from "./names";
 import { state } from "./state";
-import { intern } from "./location";
-import { alloc, allocFrom, realloc } from "./record";
-import { at, caller, none, take } from "./caller";
+import * as L from "./location";
+import * as R from "./record";
+import * as C from "./caller";
+import * as Root from "./root";
 import type { SiteStats, Totals } from "./summary";
 
 // What only tracing needs is loaded when tracing starts (or when asked for): with tracing off, a
@@ -28,11 +29,21 @@ const sinks = (): Sinks => (S ??= require("./sinks") as Sinks);
 const summary = () => require("./summary") as typeof import("./summary");
 
 export { Rule };
-export { Location, Layout, Site, site, intern } from "./location";
-export { alloc, allocFrom, realloc } from "./record";
-export { at, none, take, caller } from "./caller";
-export { file } from "./root";
+export { Location, Layout, Site } from "./location";
 export { Allocator } from "./allocator";
+
+// What transformed code calls, as plain properties of this module (`export { x } from` would
+// compile to a getter, run at every call).
+export const site = L.site;
+export const intern = L.intern;
+export const file = Root.file;
+export const alloc = R.alloc;
+export const allocFrom = R.allocFrom;
+export const realloc = R.realloc;
+export const at = C.at;
+export const none = C.none;
+export const take = C.take;
+export const caller = C.caller;
 export type { SiteStats, Totals } from "./summary";
 
 /** Snapshot of the per-site counters, largest `bytes` first. */

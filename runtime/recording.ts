@@ -73,7 +73,7 @@ export function record(site: Site | undefined, value: unknown, caller: Location 
         align = (v as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
       } else return; // another object: its size is not known
   }
-  allocated(v, size, align, estimated, identity, rowAt(caller ?? s, s), false);
+  allocated(v, size, align, estimated, identity, caller === undefined ? (s.row ?? rowAt(s, s)) : rowAt(caller, s), false);
 }
 
 /** Counts an allocation at its row, follows it if so decided, and writes its event. */

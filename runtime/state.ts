@@ -16,11 +16,11 @@ export const state = {
 };
 
 /** Objects followed exactly to their death before sampling begins (per thread), unless `lifetimes`. */
-export const EXACT_OBJECTS = 65536;
+export const EXACT_OBJECTS = 8192;
 /**
  * Beyond that, one sample on average every this many bytes allocated (byte-weighted, as V8's and
  * Go's heap profilers). Doubled whenever more than MAX_PENDING samples wait for their collection,
  * so that memory stays bounded in synchronous code.
  */
-export const SAMPLE_BYTES = 8 * 1024;
+export const SAMPLE_BYTES = 16 * 1024;
 export const MAX_PENDING = 65536;
