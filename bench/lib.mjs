@@ -94,15 +94,28 @@ export function runNode(args, { env = process.env, cwd = ROOT, timeoutMs = 10 * 
   return runProcess(process.execPath, args, { env, cwd, timeoutMs });
 }
 
-export function runProcess(cmd, args, { env = process.env, cwd = ROOT, timeoutMs = 10 * 60_000 } = {}) {
+/**
+ * `group`: the child leads a process group of its own, and a timeout kills the whole group (for a
+ * wrapper such as /usr/bin/time, whose own death would leave the measured process running).
+ */
+export function runProcess(cmd, args, { env = process.env, cwd = ROOT, timeoutMs = 10 * 60_000, group = false } = {}) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"], detached: group });
     const out = [];
     const err = [];
     child.stdout.on("data", (d) => out.push(d));
     child.stderr.on("data", (d) => err.push(d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        if (group) process.kill(-child.pid, "SIGKILL");
+        else child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, timeoutMs);
     child.on("error", (e) => {
       clearTimeout(timer);
       reject(e);
@@ -110,7 +123,7 @@ export function runProcess(cmd, args, { env = process.env, cwd = ROOT, timeoutMs
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      resolve({ code, signal, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), ms });
+      resolve({ code, signal, timedOut, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), ms });
     });
   });
 }
