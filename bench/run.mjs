@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // traced-allocator benchmarks (`npm run bench`). See bench/PERFORMANCE.md for what each figure means.
 //
-//   npm run bench                      full run (about 6 minutes on 2 idle cores), markdown on stdout
+//   npm run bench                      full run (about 12 minutes on 2 idle cores), markdown on stdout
 //   npm run bench -- --json            the same figures as one JSON object on stdout (npm itself prints
 //                                      a 2-line banner first: `npm run -s bench -- --json` omits it)
-//   npm run bench -- --quick           a smoke run with few rounds (about a minute)
+//   npm run bench -- --quick           a smoke run with few rounds (about 3 minutes)
 //   npm run bench -- --only=capture,micro,msgpack,alloc,load,build
 //   npm run bench -- --rounds=N        rounds for micro, msgpack, alloc and build (capture: runs)
 //   npm run bench -- --use-dist        use the repository's dist/ as built, instead of compiling the
@@ -760,36 +760,58 @@ const LOAD_CHILD = `const c0 = process.cpuUsage(); const t0 = process.hrtime.big
 for (const m of JSON.parse(process.argv[1])) require(m);
 const ms = Number(process.hrtime.bigint() - t0) / 1e6; const c = process.cpuUsage(c0);
 console.log(JSON.stringify({ ms, cpu_ms: (c.user + c.system) / 1000 }));`;
-// The same, once and unmeasured: which Node built-ins the runtime requires when it loads (tracing off).
+// The same, once and unmeasured: which Node built-ins the runtime requires when it loads (tracing off),
+// which of Node's internal modules get loaded meanwhile, and how many of the runtime's own files.
 const BUILTINS_CHILD = `const M = require("node:module"); const seen = new Set(); const load = M._load;
 M._load = function (request, ...rest) { if (M.isBuiltin(request)) seen.add(request); return load.call(this, request, ...rest); };
+const before = new Set(process.moduleLoadList); const files = Object.keys(require.cache).length;
 const resolved = require.resolve("traced-allocator/runtime"); require("traced-allocator/runtime");
-console.log(JSON.stringify({ builtins: [...seen], resolved }));`;
+console.log(JSON.stringify({ builtins: [...seen], resolved, node_modules_loaded: process.moduleLoadList.filter((m) => !before.has(m)), runtime_files: Object.keys(require.cache).length - files }));`;
+
+/** A package with the same `exports` map as ours and nothing in it: what resolving through node_modules costs by itself. */
+function prepareEmptyPackage() {
+  const dir = path.join(NM, "bench-empty-package");
+  rmrf(dir);
+  const pj = JSON.parse(fs.readFileSync(path.join(PKG, "package.json"), "utf8"));
+  write(path.join(dir, "package.json"), json({ name: "bench-empty-package", version: "0.0.0", main: pj.main, exports: pj.exports }));
+  write(path.join(dir, pj.exports["./runtime"].default), "\"use strict\";\n");
+  return "bench-empty-package/runtime";
+}
 
 async function benchLoad() {
   const { result: probe } = await runJsonChild(["-e", BUILTINS_CHILD], { env: envWith(), cwd: WORK });
   if (!probe.resolved.startsWith(PKG + path.sep)) throw new Error(`load: traced-allocator/runtime resolves to ${probe.resolved}, not into ${PKG}`);
-  step(`load time: ${CFG.loadRuns} fresh process(es) each, the runtime with tracing off vs the built-ins it loads (${probe.builtins.join(", ")})`);
+  const empty = prepareEmptyPackage();
+  step(`load time: ${CFG.loadRuns} fresh process(es) each, the runtime with tracing off vs the built-ins it loads (${probe.builtins.join(", ")}) and an empty package`);
   const variants = [
     ["builtins", probe.builtins],
     ["runtime", ["traced-allocator/runtime"]],
+    ["empty_package", [empty]],
   ];
-  const res = { builtins: [], runtime: [] };
+  const res = Object.fromEntries(variants.map(([v]) => [v, []]));
   for (let r = 0; r < CFG.loadRuns; r++) {
     for (const [v, mods] of variants) {
       const { result } = await runJsonChild(["-e", LOAD_CHILD, JSON.stringify(mods)], { env: envWith(), cwd: WORK });
       res[v].push(result);
     }
   }
-  const ms = (v) => res[v].map((x) => x.ms);
-  step(`  load: runtime ${median(ms("runtime")).toFixed(2)} ms, its built-ins alone ${median(ms("builtins")).toFixed(2)} ms (medians)`);
-  return figure("load_off", `require() of the Node built-ins the runtime loads when off: ${probe.builtins.join(", ")} (wall ms)`, "require(\"traced-allocator/runtime\"), TRACED_ALLOC unset (wall ms)", "ms", ms("builtins"), ms("runtime"), {
-    metric: "wall ms of the require() call(s) in a fresh `node -e` process, resolved through bench/.work/node_modules; medians across processes",
+  const cpu = (v) => res[v].map((x) => x.cpu_ms);
+  const wall = (v) => round(median(res[v].map((x) => x.ms)));
+  step(`  load (CPU ms): runtime ${median(cpu("runtime")).toFixed(2)}, its built-ins alone ${median(cpu("builtins")).toFixed(2)}, an empty package ${median(cpu("empty_package")).toFixed(2)} (medians)`);
+  return figure("load_off", `require() of the Node built-ins the runtime loads when off: ${probe.builtins.join(", ")} (CPU ms)`, "require(\"traced-allocator/runtime\"), TRACED_ALLOC unset (CPU ms)", "ms", cpu("builtins"), cpu("runtime"), {
+    metric: "CPU ms (user+system) of the require() call(s) in a fresh `node -e` process, resolved through bench/.work/node_modules; medians across processes",
     processes: CFG.loadRuns,
     builtins: probe.builtins,
     runtime_path: probe.resolved,
-    runtime_own_ms: round(median(ms("runtime")) - median(ms("builtins"))),
-    cpu: { baseline_ms: round(median(res.builtins.map((x) => x.cpu_ms))), measured_ms: round(median(res.runtime.map((x) => x.cpu_ms))) },
+    runtime_own_ms: round(median(cpu("runtime")) - median(cpu("builtins"))),
+    wall: { baseline_ms: wall("builtins"), measured_ms: wall("runtime") },
+    empty_package: {
+      what: "require() of a package holding only an empty file, behind the same package.json `exports` map: resolution through node_modules by itself",
+      cpu_ms: round(median(cpu("empty_package"))),
+      wall_ms: wall("empty_package"),
+    },
+    runtime_files: probe.runtime_files,
+    node_internal_modules_loaded: probe.node_modules_loaded,
   });
 }
 
@@ -948,10 +970,11 @@ function markdown(R) {
   if (R.alloc_workload) md += allocMarkdown(R);
   if (R.load_off && !R.load_off.failed) {
     const l = R.load_off;
-    md += `\n#### Load time with tracing off: a fresh \`node -e\` process, ${l.processes} process(es) each, medians\n\n| What is required | wall ms | CPU ms |\n|---|---|---|\n`;
-    md += `| ${l.builtins.map((b) => `\`${b}\``).join(", ")} (the built-ins the runtime loads) | ${fmtNum(l.baseline_ms, "")} | ${fmtNum(l.cpu.baseline_ms, "")} |\n`;
-    md += `| \`traced-allocator/runtime\` | ${fmtNum(l.measured_ms, "")} | ${fmtNum(l.cpu.measured_ms, "")} |\n`;
-    md += `\nThe runtime's own share: ${fmtNum(l.runtime_own_ms, "ms")}.\n`;
+    md += `\n#### Load time with tracing off: a fresh \`node -e\` process, ${l.processes} process(es) each, medians\n\n| What is required | CPU ms | wall ms |\n|---|---|---|\n`;
+    md += `| ${l.builtins.map((b) => `\`${b}\``).join(", ")} (the built-ins the runtime loads) | ${fmtNum(l.baseline_ms, "")} | ${fmtNum(l.wall.baseline_ms, "")} |\n`;
+    md += `| an empty package behind the same \`exports\` map (resolution alone) | ${fmtNum(l.empty_package.cpu_ms, "")} | ${fmtNum(l.empty_package.wall_ms, "")} |\n`;
+    md += `| \`traced-allocator/runtime\` (${l.runtime_files} files) | ${fmtNum(l.measured_ms, "")} | ${fmtNum(l.wall.measured_ms, "")} |\n`;
+    md += `\nThe runtime's require, less the built-ins': ${fmtNum(l.runtime_own_ms, "ms")}. Node modules loaded on the way: ${l.node_internal_modules_loaded.map((m) => m.replace(/^NativeModule /, "")).join(", ") || "none"}.\n`;
   }
   if (R.build_ratio) {
     const b = R.build_ratio;
