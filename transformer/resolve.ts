@@ -11,7 +11,7 @@
  * is that module. A real local binding (`const Buffer = ...`, a parameter) shadows.
  */
 import type * as ts from "typescript";
-import { BY_SHAPE, RULES, type RowSpec } from "./rules";
+import { BY_INSTANCE_SHAPE, BY_SHAPE, RULES, type RowSpec } from "./rules";
 
 const NODE_TYPES = /[\\/]node_modules[\\/]@types[\\/]node[\\/]/;
 
@@ -39,8 +39,53 @@ export class Resolver {
 
   /** The row a call reaches, or undefined. `decl` is `declarationOf(node)`. */
   rowOf(node: ts.CallExpression | ts.NewExpression, decl: ts.Declaration | undefined): RowSpec | undefined {
-    if (decl && this.isBuiltinDeclaration(decl)) return this.rowOfDeclaration(decl);
-    return this.rowOfShape(node);
+    if (decl && this.isBuiltinDeclaration(decl)) return this.rowOfDeclaration(decl) ?? this.rowThroughCall(node, decl);
+    return this.rowOfShape(node) ?? this.rowOfInstance(node);
+  }
+
+  /**
+   * `Uint8Array.prototype.slice.call(bytes, a, b)`, `Array.prototype.slice.apply(arguments)`: the
+   * built-in method called through Function's call or apply; its result is what the method makes.
+   */
+  private rowThroughCall(node: ts.CallExpression | ts.NewExpression, decl: ts.Declaration): RowSpec | undefined {
+    const ts = this.ts;
+    if (!ts.isCallExpression(node) || !(ts.isMethodSignature(decl) || ts.isMethodDeclaration(decl)) || !ts.isIdentifier(decl.name)) return undefined;
+    if (decl.name.text !== "call" && decl.name.text !== "apply") return undefined;
+    const callee = this.skipOuter(node.expression);
+    if (!ts.isPropertyAccessExpression(callee)) return undefined;
+    const target = this.skipOuter(callee.expression);
+    if (!ts.isPropertyAccessExpression(target)) return undefined;
+    const sym = this.checker.getSymbolAtLocation(target.name);
+    for (const d of sym?.declarations ?? []) {
+      if (!this.isBuiltinDeclaration(d)) continue;
+      const row = this.rowOfDeclaration(d);
+      if (row && row.form === "alloc") return row;
+    }
+    return undefined;
+  }
+
+  /**
+   * A method on a receiver the checker cannot type (`new TextEncoder().encode(s)` under the
+   * library's own `declare const TextEncoder: any`): an instance of a global when the receiver is
+   * `new G(...)`, or a `const` bound to one.
+   */
+  private rowOfInstance(node: ts.CallExpression | ts.NewExpression): RowSpec | undefined {
+    const ts = this.ts;
+    if (!ts.isCallExpression(node)) return undefined;
+    const callee = this.skipOuter(node.expression);
+    if (!ts.isPropertyAccessExpression(callee) || !ts.isIdentifier(callee.name)) return undefined;
+    let recv = this.skipOuter(callee.expression);
+    if (ts.isIdentifier(recv)) {
+      const d = this.checker.getSymbolAtLocation(recv)?.valueDeclaration;
+      if (!d || !ts.isVariableDeclaration(d) || !d.initializer || !(d.parent.flags & ts.NodeFlags.Const)) return undefined;
+      recv = this.skipOuter(d.initializer);
+    }
+    if (!ts.isNewExpression(recv)) return undefined;
+    const path = this.calleePath(recv.expression);
+    const names = path && this.globalNames(path[0]);
+    if (!path || !names) return undefined;
+    const cls = [...names, ...path.slice(1).map((p) => p.text)].join(".");
+    return BY_INSTANCE_SHAPE.get(`${cls}.prototype.${callee.name.text}`);
   }
 
   private rowOfDeclaration(decl: ts.Declaration): RowSpec | undefined {

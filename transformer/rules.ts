@@ -130,5 +130,12 @@ export const BY_SHAPE: ReadonlyMap<string, RowSpec> = new Map(
     .map((r) => [r.kind, r]),
 );
 
+/** Rows of instance methods by kind (`TextEncoder.prototype.encode`), for a receiver known to be made by `new G(...)` of a global. */
+export const BY_INSTANCE_SHAPE: ReadonlyMap<string, RowSpec> = new Map(
+  Object.values(rows)
+    .filter((r) => r.kind.includes(".prototype."))
+    .map((r) => [r.kind, r]),
+);
+
 /** Buffer-like types whose first-argument position makes a typed array or `Buffer.from` a view. */
 export const BUFFER_TYPE_NAMES = new Set(["ArrayBuffer", "SharedArrayBuffer", "ArrayBufferLike"]);
