@@ -82,6 +82,7 @@ export function follow(value: object, id: number, size: number, align: number, e
     samples++;
   }
   const h = new Held(id, size, align, weight, estimated, row);
+  followedAny = true;
   if (identity) {
     byObject.set(value, h);
     registry.register(value, h, value);
@@ -159,7 +160,11 @@ export function closePeak(): void {
   for (const r of rows) r.atPeak = r.live;
 }
 
-/** Whether any object was followed (so that a collection at exit can change the figures). */
+/**
+ * Whether any object was followed (so that a collection at exit can change the figures): objects
+ * of an `Allocator` and those under `lifetimes` do not count against the exact bound, so a flag.
+ */
+let followedAny = false;
 export function following(): boolean {
-  return exactLeft < EXACT_OBJECTS || samples > 0 || state.lifetimes;
+  return followedAny;
 }

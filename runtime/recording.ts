@@ -76,6 +76,13 @@ export function record(site: Site | undefined, value: unknown, caller: Location 
   allocated(v, size, align, estimated, identity, caller === undefined ? (s.row ?? rowAt(s, s)) : rowAt(caller, s), false);
 }
 
+/**
+ * The ids of buffers whose layout can change but whose death is not followed (beyond the exact
+ * bound, not sampled): kept only while a trace is written, so that their reallocs in it still pair
+ * with their alloc (the summary needs no id).
+ */
+const unfollowedIds = new WeakMap<object, number>();
+
 /** Counts an allocation at its row, follows it if so decided, and writes its event. */
 export function allocated(v: object, size: number, align: number, estimated: boolean, identity: boolean, row: Row, always: boolean): void {
   row.allocs++;
@@ -85,6 +92,7 @@ export function allocated(v: object, size: number, align: number, estimated: boo
   totals.allocs++;
   const id = ++nextId;
   const h = follow(v, id, size, align, estimated, row, identity, always);
+  if (h === undefined && identity && state.ndjson) unfollowedIds.set(v, id);
   if (state.log || state.ndjson) emit("alloc", size, align, row, id, 0, h === undefined ? 0 : h.weight, estimated);
 }
 
@@ -112,9 +120,18 @@ export function reallocated(obj: object, movedTo: object | undefined, before: nu
   if (after > before) row.bytes += after - before;
   if (after > row.max) row.max = after;
   const h = heldOf(obj);
+  let id: number;
   if (h !== undefined) {
     if (movedTo !== undefined) move(obj, movedTo, h);
     resized(h, after);
+    id = h.id;
+  } else {
+    // Not followed: its alloc's id if a trace is written, else (made before tracing started) a new one.
+    id = unfollowedIds.get(obj) ?? ++nextId;
+    if (movedTo !== undefined && state.ndjson) {
+      unfollowedIds.delete(obj);
+      unfollowedIds.set(movedTo, id);
+    }
   }
-  if (state.log || state.ndjson) emit("realloc", before, h?.align ?? align, row, h?.id ?? ++nextId, after, h === undefined ? 0 : h.weight, false);
+  if (state.log || state.ndjson) emit("realloc", before, h?.align ?? align, row, id, after, h === undefined ? 0 : h.weight, false);
 }
