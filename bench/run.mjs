@@ -726,7 +726,10 @@ function rssFigure(name, baselineLabel, measuredLabel, base, meas, extra) {
   if (base.length === 0 || meas.length === 0) return { failed: true, ...verdict(name, { ratio: NaN, baseline: NaN, measured: NaN }), measured: `${measuredLabel}: no run finished` };
   const byRound = new Map(base.map((x) => [x.round, x.max_rss_mb]));
   const pairs = meas.filter((x) => byRound.has(x.round)).map((x) => x.max_rss_mb / byRound.get(x.round));
-  return figure(name, `${baselineLabel} (peak RSS MiB)`, `${measuredLabel} (peak RSS MiB)`, "mib", base.map((x) => x.max_rss_mb), meas.map((x) => x.max_rss_mb), { rss_source: GNU_TIME ? "/usr/bin/time %M" : "process.resourceUsage().maxRSS at exit", ...extra }, pairs);
+  const rss = (xs) => xs.map((x) => x.max_rss_mb);
+  const excess = round(median(rss(meas)) - median(rss(base)));
+  const source = GNU_TIME ? "/usr/bin/time %M" : "process.resourceUsage().maxRSS at exit";
+  return figure(name, `${baselineLabel} (peak RSS MiB)`, `${measuredLabel} (peak RSS MiB)`, "mib", rss(base), rss(meas), { excess_mib: excess, rss_source: source, ...extra }, pairs);
 }
 
 async function benchAlloc(al) {
