@@ -67,8 +67,14 @@ let peakOpen = false;
 export function follow(value: object, id: number, size: number, align: number, estimated: boolean, row: Row, identity: boolean, always: boolean): Held | undefined {
   let weight = 1;
   if (exactLeft > 0 || always || state.lifetimes) {
-    if (!always && !state.lifetimes && --exactLeft === 0) samplingStarts();
+    if (!always && !state.lifetimes) exactLeft--;
   } else {
+    // The first object beyond the bound: the trace's sampling record goes before its event (and
+    // after the last exact object's), so that every alloc before the record is followed exactly.
+    if (exactLeft === 0) {
+      exactLeft = -1;
+      samplingStarts();
+    }
     untilSample -= size;
     if (untilSample > 0) return undefined;
     weight = 1 / -Math.expm1(-size / sampleBytes);
