@@ -33,7 +33,12 @@ export class Held {
   ) {}
 }
 
-let exactLeft = EXACT_OBJECTS;
+/**
+ * The decision's state, read by the hot path (recording.ts) to skip objects that are not followed
+ * without a call: `exactLeft` objects still followed exactly (-1 once the bound was passed),
+ * `until` bytes before the next sample.
+ */
+export const sampler = { exactLeft: EXACT_OBJECTS, until: 0 };
 /** Samples taken (and followed) beyond the exact objects. */
 export let samples = 0;
 
@@ -49,7 +54,7 @@ function uniform(): number {
 export let sampleBytes = SAMPLE_BYTES;
 let pending = 0;
 const nextGap = () => -Math.log(uniform()) * sampleBytes;
-let untilSample = nextGap();
+sampler.until = nextGap();
 
 /** Objects whose layout can change (or that are freed by hand): the record is found by the object. */
 const byObject = new WeakMap<object, Held>();
@@ -66,23 +71,23 @@ let peakOpen = false;
  */
 export function follow(value: object, id: number, size: number, align: number, estimated: boolean, row: Row, identity: boolean, always: boolean): Held | undefined {
   let weight = 1;
-  if (exactLeft > 0 || always || state.lifetimes) {
-    if (!always && !state.lifetimes) exactLeft--;
+  if (sampler.exactLeft > 0 || always || state.lifetimes) {
+    if (!always && !state.lifetimes) sampler.exactLeft--;
   } else {
     // The first object beyond the bound: the trace's sampling record goes before its event (and
     // after the last exact object's), so that every alloc before the record is followed exactly.
-    if (exactLeft === 0) {
-      exactLeft = -1;
+    if (sampler.exactLeft === 0) {
+      sampler.exactLeft = -1;
       samplingStarts();
     }
-    untilSample -= size;
-    if (untilSample > 0) return undefined;
+    sampler.until -= size;
+    if (sampler.until > 0) return undefined;
     weight = 1 / -Math.expm1(-size / sampleBytes);
     if (++pending > MAX_PENDING) {
       sampleBytes *= 2;
       pending >>= 1; // counted again from half: the next doubling after as many new samples
     }
-    untilSample = nextGap();
+    sampler.until = nextGap();
     row.sampled = true;
     totals.sampledAny = true;
     samples++;
@@ -146,8 +151,10 @@ function grow(row: Row, bytes: number): void {
   row.live += bytes;
   totals.live += bytes;
   if (totals.live > totals.peak) {
+    // Only followed objects come here (the exact ones, samples): a clock read each is affordable.
     totals.peak = totals.live;
     totals.peakAllocs = totals.allocs;
+    totals.peakMs = nowMs();
     peakOpen = true;
   }
 }
@@ -162,7 +169,6 @@ function shrink(row: Row, bytes: number): void {
 export function closePeak(): void {
   if (!peakOpen) return;
   peakOpen = false;
-  totals.peakMs = nowMs();
   for (const r of rows) r.atPeak = r.live;
 }
 

@@ -7,7 +7,7 @@ import { threadId } from "node:worker_threads";
 import { Rule } from "./names";
 import { state } from "./state";
 import { UNKNOWN, rowAt, type Location, type Site, type Row } from "./location";
-import { follow, heldOf, move, resized, totals } from "./lifetimes";
+import { follow, heldOf, move, resized, sampler, totals } from "./lifetimes";
 import { emit } from "./sinks";
 
 export { heldOf, freed } from "./lifetimes";
@@ -22,8 +22,18 @@ const WASM_MEMORY = (globalThis as unknown as { WebAssembly: { Memory: new (...a
 
 export function record(site: Site | undefined, value: unknown, caller: Location | undefined): void {
   if (value === null || typeof value !== "object") return; // short-circuited optional chain, or not ours
-  const v = value as any;
   const s = site ?? UNKNOWN;
+  if (s.rule === Rule.Typed) {
+    // The most frequent kind, kept small enough to be inlined into the call site.
+    const t = value as Uint8Array;
+    allocated(t, t.byteLength, t.BYTES_PER_ELEMENT, false, false, caller === undefined ? (s.row ?? rowAt(s, s)) : rowAt(caller, s), false);
+    return;
+  }
+  recordOther(s, value, caller);
+}
+
+function recordOther(s: Site, value: object, caller: Location | undefined): void {
+  const v = value as any;
   let size: number;
   let align = 1;
   let estimated = false;
@@ -90,6 +100,19 @@ export function allocated(v: object, size: number, align: number, estimated: boo
   if (size > row.max) row.max = size;
   if (estimated) row.estimated = true;
   totals.allocs++;
+  // Most objects of a large run: past the exact bound and not the next sample. Nothing more to do
+  // for the summary (lifetimes.ts, follow(), makes the same decision for the other objects).
+  if (sampler.exactLeft < 0 && !always && !state.lifetimes) {
+    if ((sampler.until -= size) > 0) {
+      if (state.log || state.ndjson) {
+        const id = ++nextId;
+        if (identity && state.ndjson) unfollowedIds.set(v, id);
+        emit("alloc", size, align, row, id, 0, 0, estimated);
+      }
+      return;
+    }
+    sampler.until += size; // the next sample: follow() counts it down itself
+  }
   const id = ++nextId;
   const h = follow(v, id, size, align, estimated, row, identity, always);
   if (h === undefined && identity && state.ndjson) unfollowedIds.set(v, id);
