@@ -6,7 +6,7 @@
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import { state } from "./state";
-import { following } from "./lifetimes";
+import { exitCollectionEnds, exitCollectionStarts, following } from "./lifetimes";
 import { summaryText } from "./summary";
 import { finishingNow, flush, text } from "./sinks";
 
@@ -28,6 +28,7 @@ function collectBeforeExit(): void {
   if (collected || !state.on) return;
   collected = true;
   if (!following() || process.listenerCount("beforeExit") > 1) return;
+  exitCollectionStarts();
   fullGC();
   // Finalization callbacks run from tasks of the event loop: two turns let them all run.
   setImmediate(() => setTimeout(() => fullGC(), 0));
@@ -55,6 +56,7 @@ let finished = false;
 function finish(): void {
   if (finished) return;
   finished = true;
+  exitCollectionEnds();
   finishingNow();
   if (state.summary) text(summaryText());
   flush();

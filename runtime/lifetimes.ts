@@ -135,11 +135,28 @@ export function freed(value: object): Held | undefined {
   return h;
 }
 
+/** During the collection before exit: the deallocs it finds, written at the end in allocation order (the collector's order is not deterministic). */
+let atExit: Held[] | undefined;
+
 function died(h: Held): void {
   if (h.weight !== 1 && pending > 0) pending--;
   if (!state.on) return;
   gone(h);
-  emit("dealloc", h.size, h.align, h.row, h.id, 0, h.weight, h.estimated);
+  if (atExit !== undefined) atExit.push(h);
+  else emit("dealloc", h.size, h.align, h.row, h.id, 0, h.weight, h.estimated);
+}
+
+/** The collection before exit begins: its deallocs are held back. */
+export function exitCollectionStarts(): void {
+  atExit ??= [];
+}
+
+/** The report is written: the deallocs held back go out, in the order their objects were allocated. */
+export function exitCollectionEnds(): void {
+  if (atExit === undefined) return;
+  const list = atExit.sort((a, b) => a.id - b.id);
+  atExit = undefined;
+  for (const h of list) emit("dealloc", h.size, h.align, h.row, h.id, 0, h.weight, h.estimated);
 }
 
 function gone(h: Held): void {

@@ -122,8 +122,10 @@ export function allocated(v: object, size: number, align: number, estimated: boo
 /** A realloc of a buffer by a rewritten call: `fn` is its method, already checked. */
 export function reallocCall(site: Site, receiver: any, fn: Function, arg: unknown, caller: Location | undefined): unknown {
   const rule = site.rule;
-  // Not a buffer after all (a cast, an object with a method of that name): just the call.
-  if (!(rule === Rule.Wasm ? receiver instanceof WASM_MEMORY : utilTypes.isAnyArrayBuffer(receiver))) return fn.call(receiver, arg);
+  // Not a buffer after all (a cast, an object with a method of that name), nor an object the
+  // runtime follows (an Allocator's): just the call.
+  const known = rule === Rule.Wasm ? receiver instanceof WASM_MEMORY : utilTypes.isAnyArrayBuffer(receiver);
+  if (!known && heldOf(receiver) === undefined) return fn.call(receiver, arg);
   const before = rule === Rule.Wasm ? receiver.buffer.byteLength : receiver.byteLength;
   const result = fn.call(receiver, arg);
   // transfer() returns the new buffer and detaches the old one: the allocation moves to the result.

@@ -12,6 +12,7 @@
  */
 import type * as ts from "typescript";
 import { BY_INSTANCE_SHAPE, BY_SHAPE, RULES, type RowSpec } from "./rules";
+import { Rule } from "../runtime/names";
 
 const NODE_TYPES = /[\\/]node_modules[\\/]@types[\\/]node[\\/]/;
 
@@ -59,7 +60,9 @@ export class Resolver {
     for (const d of sym?.declarations ?? []) {
       if (!this.isBuiltinDeclaration(d)) continue;
       const row = this.rowOfDeclaration(d);
-      if (row && row.form === "alloc") return row;
+      // Called as `Uint8Array.prototype.slice.call(buf)`, a typed array's slice copies even on a
+      // Buffer (whose own slice, reached as `buf.slice()`, is a view).
+      if (row && row.form === "alloc") return row.rule === Rule.Slice ? { ...row, rule: Rule.Typed } : row;
     }
     return undefined;
   }
