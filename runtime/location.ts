@@ -72,8 +72,8 @@ export class Row {
   estimated = false;
   /** Some lifetimes here were estimated from samples: deallocs, live and atPeak are estimates. */
   sampled = false;
-  /** The JSON of this row's location fields in ndjson events, made once. */
-  json: string | undefined = undefined;
+  /** This row's location fields in trace events, as UTF-8 bytes, made once (sinks.ts). */
+  json: Uint8Array | undefined = undefined;
 
   constructor(
     readonly file: string,

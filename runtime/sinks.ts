@@ -11,13 +11,37 @@ import { root } from "./root";
 import type { Row } from "./location";
 
 let logBuf = "";
-let ndBuf = "";
+/**
+ * The trace's bytes: each line is encoded straight into this buffer (no string of the whole chunk
+ * is ever built), written out past FLUSH_AT.
+ */
+const ND_SIZE = 1 << 16;
+const nd = Buffer.allocUnsafe(ND_SIZE);
+let ndPos = 0;
+const utf8Write = (Buffer.prototype as unknown as { utf8Write: (this: Buffer, s: string, offset: number) => number }).utf8Write;
+
+/** One line (or more) of the trace, after the thread's header. */
+function ndPut(line: string): void {
+  if (!headerWritten) {
+    headerWritten = true;
+    ndPut(header());
+  }
+  if (ndPos + line.length * 3 > ND_SIZE) {
+    writeTrace();
+    if (line.length * 3 > ND_SIZE) {
+      writeTraceBytes(Buffer.from(line, "utf8"));
+      return;
+    }
+  }
+  ndPos += utf8Write.call(nd, line, ndPos);
+}
 /** Buffers are written out past this size, and at the next turn of the event loop. */
 const FLUSH_AT = 1 << 14;
 
 let ndjsonFd = -1;
 let ndjsonPath: string | undefined;
 let headerWritten = false;
+const THREAD = `,"thread":${threadId}`;
 /** The `t` of events: milliseconds since the runtime loaded. */
 const t0 = performance.now();
 const startTime = new Date();
@@ -104,23 +128,88 @@ export const EXACT_NOTE = { exact: 0, sampleBytes: 0 };
 
 let siteCount = 0;
 /**
- * The location fields of a row's events, made once per row; the first time, the row's site record
- * (its number in this thread, its stable key) goes into the trace before the event.
+ * The location fields of a row's events as UTF-8 bytes, `,"file":…,"site":n,"id":`, made once per
+ * row; the first time, the row's site record (its number in this thread, its stable key) goes into
+ * the trace before the event.
  */
-function rowJson(r: Row): string {
+function rowBytes(r: Row): Uint8Array {
   if (r.json !== undefined) return r.json;
   const n = ++siteCount;
   const loc = `"file":${JSON.stringify(r.file)},"line":${r.line},"col":${r.col},"kind":${JSON.stringify(r.kind)}`;
-  ndBuf += `{"site":${n},${loc},"key":${JSON.stringify(r.key)}${THREAD}}\n`;
-  return (r.json = `,${loc},"site":${n}`);
+  ndPut(`{"site":${n},${loc},"key":${JSON.stringify(r.key)}${THREAD}}\n`);
+  return (r.json = Buffer.from(`,${loc},"site":${n},"id":`, "utf8"));
+}
+
+// An event line is assembled from constant byte strings and digits, written straight into `nd`:
+// no string is made per event (that, and encoding it, was most of the trace's cost).
+const bytes = (s: string) => Buffer.from(s, "latin1");
+const EV = { alloc: bytes('{"event":"alloc","size":'), realloc: bytes('{"event":"realloc","size":'), dealloc: bytes('{"event":"dealloc","size":') };
+const ALIGN = bytes(',"align":');
+const NEWSIZE = bytes(',"newSize":');
+const ESTIMATED = bytes(',"estimated":true');
+const T = bytes(',"t":');
+const END = bytes(`${THREAD}}\n`);
+/** Room an event line may need beyond its row's bytes (numbers, constants). */
+const EVENT_ROOM = 200;
+
+function putBytes(b: Uint8Array): void {
+  nd.set(b, ndPos);
+  ndPos += b.length;
+}
+
+/** A non-negative integer's decimal digits. */
+function putInt(n: number): void {
+  if (n < 10) {
+    nd[ndPos++] = 48 + n;
+    return;
+  }
+  let end = ndPos + (n < 100 ? 2 : n < 1000 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : String(n).length);
+  ndPos = end;
+  do {
+    const q = Math.floor(n / 10);
+    nd[--end] = 48 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+}
+
+/** `t`: milliseconds since the start with three decimals. */
+function putTime(): void {
+  const us = Math.floor((performance.now() - t0) * 1000);
+  const ms = Math.floor(us / 1000);
+  const frac = us - ms * 1000;
+  putInt(ms);
+  nd[ndPos++] = 46; // .
+  nd[ndPos++] = 48 + Math.floor(frac / 100);
+  nd[ndPos++] = 48 + (Math.floor(frac / 10) % 10);
+  nd[ndPos++] = 48 + (frac % 10);
+}
+
+function eventLine(kind: "alloc" | "realloc" | "dealloc", size: number, align: number, r: Row, id: number, newSize: number, weight: number, estimated: boolean): void {
+  const loc = rowBytes(r); // may write the site record first
+  if (!headerWritten) ndPut("");
+  if (ndPos + loc.length + EVENT_ROOM > ND_SIZE) writeTrace();
+  putBytes(EV[kind]);
+  putInt(size);
+  putBytes(ALIGN);
+  putInt(align);
+  if (kind === "realloc") {
+    putBytes(NEWSIZE);
+    putInt(newSize);
+  }
+  putBytes(loc);
+  putInt(id);
+  if (weight > 1) ndPos += utf8Write.call(nd, `,"weight":${weight}`, ndPos);
+  if (estimated) putBytes(ESTIMATED);
+  putBytes(T);
+  putTime();
+  putBytes(END);
 }
 
 /** From this event on, objects are no longer all followed: alloc events carry a `weight` when sampled, none when not followed. */
 export function samplingStarts(): void {
-  if (ndjsonFd >= 0) ndBuf += `{"sampling":true,"t":${now()}${THREAD}}\n`;
+  if (ndjsonFd >= 0) ndPut(`{"sampling":true,"t":${now()}${THREAD}}\n`);
 }
 
-const THREAD = `,"thread":${threadId}`;
 
 /**
  * One event. `r` is the row it is reported at (its location); `weight` is 1 for an object followed
@@ -138,28 +227,15 @@ export function emit(kind: "alloc" | "realloc" | "dealloc", size: number, align:
           ? `dealloc Layout { size: ${size}, align: ${align} } at ${at} (sampled: stands for ${weight.toFixed(1)})\n`
           : `${kind} Layout { size: ${size}, align: ${align} } at ${at}\n`;
   }
-  if (ndjsonFd >= 0) {
-    if (!headerWritten) {
-      headerWritten = true;
-      ndBuf = header() + ndBuf;
-    }
-    const loc = rowJson(r);
-    ndBuf += `{"event":"${kind}","size":${size},"align":${align}${kind === "realloc" ? `,"newSize":${newSize}` : ""}${loc},"id":${id}${
-      weight > 1 ? `,"weight":${weight}` : ""
-    }${estimated ? ',"estimated":true' : ""},"t":${now()}${THREAD}}\n`;
-  }
-  if (logBuf.length > FLUSH_AT || ndBuf.length > FLUSH_AT || finishing) flush();
+  if (ndjsonFd >= 0) eventLine(kind, size, align, r, id, newSize, weight, estimated);
+  if (logBuf.length > FLUSH_AT || ndPos > FLUSH_AT || finishing) flush();
   else if (!scheduled) schedule();
 }
 
 /** Other records of the trace (the summary's figures at exit, …): one JSON line. */
 export function record(obj: object): void {
   if (ndjsonFd < 0) return;
-  if (!headerWritten) {
-    headerWritten = true;
-    ndBuf = header() + ndBuf;
-  }
-  ndBuf += JSON.stringify(obj) + "\n";
+  ndPut(JSON.stringify(obj) + "\n");
 }
 
 /** Text for stderr, after the log lines already buffered. */
@@ -189,28 +265,35 @@ export function flush(): void {
   if (logBuf !== "") {
     const text = logBuf;
     logBuf = "";
-    if (!writeAll(2, text)) {
+    if (!writeAll(2, Buffer.from(text, "utf8"))) {
       state.log = false;
       warn("cannot write the log to stderr; log output is off");
     }
   }
-  if (ndBuf !== "") {
-    const text = ndBuf;
-    ndBuf = "";
-    if (ndjsonFd >= 0 && !writeAll(ndjsonFd, text)) {
-      warn(`cannot write to ndjson file '${ndjsonPath}'; ndjson output is off`);
-      closeQuietly(ndjsonFd);
-      ndjsonFd = -1;
-      ndjsonPath = undefined;
-      state.ndjson = false;
-    }
-  }
+  writeTrace();
   state.on = state.log || state.summary || state.ndjson;
 }
 
+function writeTrace(): void {
+  if (ndPos === 0) return;
+  const len = ndPos;
+  ndPos = 0;
+  writeTraceBytes(nd.subarray(0, len));
+}
+
+function writeTraceBytes(data: Buffer): void {
+  if (ndjsonFd >= 0 && !writeAll(ndjsonFd, data)) {
+    warn(`cannot write to ndjson file '${ndjsonPath}'; ndjson output is off`);
+    closeQuietly(ndjsonFd);
+    ndjsonFd = -1;
+    ndjsonPath = undefined;
+    state.ndjson = false;
+    state.on = state.log || state.summary;
+  }
+}
+
 /** Writes all of `text`; false when the sink fails (closed pipe, disk full, stalled for 5 s). */
-function writeAll(fd: number, text: string): boolean {
-  const data = Buffer.from(text, "utf8");
+function writeAll(fd: number, data: Buffer): boolean {
   let off = 0;
   let stalledSince = 0;
   while (off < data.length) {
