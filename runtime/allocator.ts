@@ -2,11 +2,9 @@
  * User allocators written in TypeScript (pools, arenas, vectors over a buffer) report their own
  * allocations. Their objects are always followed exactly: they are freed by hand.
  */
-import { state } from "./state";
 import { Rule } from "./names";
 import { Site, UNKNOWN, rowAt, stack, type Layout, type Location } from "./location";
-import { take } from "./caller";
-import { recording } from "./record";
+import { recording, state, take } from "./record";
 
 const stackLocation = (below: Function) => stack().stackLocation(below, 0);
 

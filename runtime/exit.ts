@@ -5,10 +5,11 @@
  */
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
-import { state } from "./state";
+import { state } from "./record";
 import { exitCollectionEnds, exitCollectionStarts, following } from "./lifetimes";
-import { summaryText } from "./summary";
-import { finishingNow, flush, text } from "./sinks";
+import { sites, summaryText, totalsOf } from "./summary";
+import { finishingNow, flush, record, text } from "./sinks";
+import { threadId } from "node:worker_threads";
 
 let installed = false;
 export function installExitHooks(): void {
@@ -59,6 +60,16 @@ function finish(): void {
   exitCollectionEnds();
   finishingNow();
   if (state.summary) text(summaryText());
+  if (state.ndjson) {
+    // The figures the summary prints, for readers of the trace: the end's totals and the peak
+    // with each site's share of it (by stable key).
+    const list = sites();
+    const t = totalsOf(list);
+    const est = t.sampled;
+    record({ end: { allocs: t.allocs, reallocs: t.reallocs, bytes: t.bytes, deallocs: t.deallocs, live: t.live, estimated: est }, thread: threadId });
+    const held = list.filter((r) => r.atPeak > 0).map((r) => ({ key: r.key, file: r.file, line: r.line, col: r.col, kind: r.kind, bytes: r.atPeak }));
+    record({ peak: { bytes: t.peak, t: Math.round(t.peakMs * 1000) / 1000, allocs: t.peakAllocs, estimated: est, sites: held }, thread: threadId });
+  }
   flush();
   // The ndjson file stays open (the process is ending): `exit` listeners that run after this one
   // may still record events, and closing would let the descriptor be reused for another file.

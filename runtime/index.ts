@@ -6,23 +6,22 @@
  * compiler, so nothing here ever walks the stack on the hot path. With tracing off, each entry point
  * costs one boolean check.
  *
- * The rooms: location.ts (locations, sites, rows), record.ts (the hot path), lifetimes.ts
- * (following objects to their death, sampling, the peak), caller.ts (`@track_caller`), stack.ts
- * (stack-trace locations, the project root), sinks.ts (log and trace file), summary.ts, exit.ts,
- * allocator.ts (user allocators). This file: configuration and what the package exports.
+ * The rooms: location.ts (locations, sites, rows, the project root), record.ts (the hot path:
+ * switches, allocation entry points, the `@track_caller` slot), allocator.ts (user allocators);
+ * loaded when tracing starts: recording.ts (measuring and counting), lifetimes.ts (following
+ * objects to their death, sampling, the peak), sinks.ts (log and trace file), summary.ts, exit.ts,
+ * stack.ts (stack-trace locations). This file: configuration and what the package exports.
  *
  * This module never imports TypeScript.
  */
 import { GLOBAL_HOOK, Rule } from "./names";
-import { state } from "./state";
 import * as L from "./location";
 import * as R from "./record";
-import * as C from "./caller";
-import * as Root from "./root";
+import { state } from "./record";
 import type { SiteStats, Totals } from "./summary";
 
 // What only tracing needs is loaded when tracing starts (or when asked for): with tracing off, a
-// traced program loads names, state, location, record, caller, root and allocator, nothing else.
+// traced program loads names, location, record and allocator, nothing else.
 type Sinks = typeof import("./sinks");
 let S: Sinks | undefined;
 const sinks = (): Sinks => (S ??= require("./sinks") as Sinks);
@@ -36,14 +35,14 @@ export { Allocator } from "./allocator";
 // compile to a getter, run at every call).
 export const site = L.site;
 export const intern = L.intern;
-export const file = Root.file;
+export const file = L.file;
 export const alloc = R.alloc;
 export const allocFrom = R.allocFrom;
 export const realloc = R.realloc;
-export const at = C.at;
-export const none = C.none;
-export const take = C.take;
-export const caller = C.caller;
+export const at = R.at;
+export const none = R.none;
+export const take = R.take;
+export const caller = R.caller;
 export type { SiteStats, Totals } from "./summary";
 
 /** Snapshot of the per-site counters, largest `bytes` first. */

@@ -12,7 +12,7 @@
  *
  * Deallocs, live bytes and the peak come from the followed objects; rows with samples are estimates.
  */
-import { EXACT_OBJECTS, MAX_PENDING, SAMPLE_BYTES, state } from "./state";
+import { EXACT_OBJECTS, MAX_PENDING, SAMPLE_BYTES, state } from "./record";
 import { rows, type Row } from "./location";
 import { EXACT_NOTE, emit, nowMs, samplingStarts } from "./sinks";
 

@@ -1,10 +1,37 @@
 /**
- * The hot path: what transformed code calls at each allocation site. With tracing off, each entry
- * point costs one check, and nothing else of the runtime is loaded; with tracing on, recording.ts.
+ * The hot path, in one place: the switches, what transformed code calls at each allocation site,
+ * and the `@track_caller` slot. With tracing off, each entry point costs one check and nothing
+ * else of the runtime is loaded (recording.ts and the rest come when tracing starts).
  */
 import { types as utilTypes } from "node:util";
-import { state } from "./state";
-import type { Location, Site } from "./location";
+import { UNKNOWN, stack, type Location, type Site } from "./location";
+
+/** What is being recorded: read on every event, set by `configure`. One object, so that every room sees the same switches. */
+export const state = {
+  /** Anything at all is recorded. */
+  on: false,
+  /** `log`: one line per event on stderr. */
+  log: false,
+  /** `summary`: the table at exit. */
+  summary: false,
+  /** An ndjson trace file is open. */
+  ndjson: false,
+  /** `lifetimes`: follow every object to its death (no bound, no sampling). */
+  lifetimes: false,
+};
+
+/** Objects followed exactly to their death before sampling begins (per thread), unless `lifetimes`. */
+export const EXACT_OBJECTS = 8192;
+/**
+ * Beyond that, one sample on average every this many bytes allocated (byte-weighted, as V8's and
+ * Go's heap profilers). Doubled whenever more than MAX_PENDING samples wait for their collection,
+ * so that memory stays bounded in synchronous code.
+ */
+export const SAMPLE_BYTES = 16 * 1024;
+export const MAX_PENDING = 65536;
+
+// ---------------------------------------------------------------------------------------------
+// Allocation sites
 
 type Recording = typeof import("./recording");
 let R: Recording | undefined;
@@ -36,4 +63,41 @@ export function realloc(site: Site, receiver: any, method: string, arg: unknown,
   if (typeof fn !== "function") throw new TypeError(`${site.callee ?? `(intermediate value).${method}`} is not a function`);
   if (!state.on) return fn.call(receiver, arg);
   return recording().reallocCall(site, receiver, fn, arg, caller);
+}
+
+// ---------------------------------------------------------------------------------------------
+// `@track_caller`: a call of a marked function sets a one-slot register after its last argument
+// is evaluated; the function's prologue takes it.
+
+/** The location passed from a call of a `@track_caller` function to its prologue. */
+let slot: Location | undefined;
+const EMPTY: readonly never[] = Object.freeze([]);
+
+/** Sets the caller slot after the call's last argument was evaluated; returns that argument. */
+export function at<T>(location: Location, lastArg: T): T {
+  slot = location;
+  return lastArg;
+}
+
+/** Sets the caller slot for a call without arguments (or ending in a spread): spread the result into the call. */
+export function none(location: Location): readonly never[] {
+  slot = location;
+  return EMPTY;
+}
+
+/**
+ * Prologue of a `@track_caller` function: the location its caller passed. Clears the slot.
+ * When none was passed (a callback, `bind`, a caller built without the plugin) and tracing is on,
+ * the caller's frame of a V8 stack trace instead (source-mapped where source maps are enabled):
+ * one stack capture, paid only on that path. Undefined when tracing is off or no frame is found.
+ */
+export function take(): Location | undefined {
+  const s = slot;
+  slot = undefined;
+  return s !== undefined || !state.on ? s : stack().stackLocation(take);
+}
+
+/** `Location.caller()` inside a `@track_caller` function: the passed location, else the nearest calling frame. */
+export function caller(passed: Location | undefined): Location {
+  return passed ?? stack().stackLocation(caller) ?? UNKNOWN;
 }

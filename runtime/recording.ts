@@ -5,7 +5,7 @@
 import { types as utilTypes } from "node:util";
 import { threadId } from "node:worker_threads";
 import { Rule } from "./names";
-import { state } from "./state";
+import { state } from "./record";
 import { UNKNOWN, rowAt, type Location, type Site, type Row } from "./location";
 import { follow, heldOf, move, resized, sampler, totals } from "./lifetimes";
 import { emit } from "./sinks";

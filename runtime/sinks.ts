@@ -6,8 +6,8 @@
 import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { isMainThread, threadId } from "node:worker_threads";
-import { state } from "./state";
-import { root } from "./root";
+import { state } from "./record";
+import { root } from "./location";
 import type { Row } from "./location";
 
 let logBuf = "";

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { findSourceMap } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Location } from "./location";
-import { root } from "./root";
+import { root } from "./location";
 
 /** The first JavaScript frame above the function that called `below`, from a V8 structured stack trace. */
 export function stackLocation(below: Function, skip = 1): Location | undefined {

@@ -2,7 +2,7 @@
 import { threadId } from "node:worker_threads";
 import { rows } from "./location";
 import { closePeak, sampleBytes, samples, totals } from "./lifetimes";
-import { EXACT_OBJECTS, state } from "./state";
+import { EXACT_OBJECTS, state } from "./record";
 
 /** One row of the summary: a (location, kind) and its figures. See README, "What the numbers mean". */
 export interface SiteStats {
@@ -63,9 +63,10 @@ export function sites(): SiteStats[] {
       reallocs: r.reallocs,
       bytes: r.bytes,
       max: r.max,
-      deallocs: round(r.deallocs),
-      live: round(r.live),
-      atPeak: round(r.atPeak),
+      // An estimate can pass what is possible (more deallocs than allocs): shown within bounds.
+      deallocs: Math.min(round(r.deallocs), r.allocs),
+      live: Math.max(0, round(r.live)),
+      atPeak: Math.max(0, round(r.atPeak)),
       estimated: r.estimated,
       sampled: r.sampled,
     }))
