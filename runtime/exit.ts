@@ -7,9 +7,9 @@ import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import { state } from "./record";
 import { exitCollectionEnds, exitCollectionStarts, following } from "./lifetimes";
-import { sites, summaryText, totalsOf } from "./summary";
+import { sites, summaryText, totalsOf, type ThreadFigures } from "./summary";
 import { finishingNow, flush, record, text } from "./sinks";
-import { threadId } from "node:worker_threads";
+import { BroadcastChannel, isMainThread, threadId } from "node:worker_threads";
 
 let installed = false;
 export function installExitHooks(): void {
@@ -17,6 +17,35 @@ export function installExitHooks(): void {
   installed = true;
   process.on("exit", finish);
   process.on("beforeExit", collectBeforeExit);
+  if (isMainThread) listenToWorkers();
+}
+
+/**
+ * One summary for all threads: a worker sends its figures to the main thread at its exit, and the
+ * main thread's summary has them (sites of every thread, a row per thread and the total). A
+ * worker still running when the main thread exits is not in it.
+ */
+const CHANNEL = `traced-allocator:summary:${process.pid}`;
+function listenToWorkers(): void {
+  try {
+    const ch = new BroadcastChannel(CHANNEL);
+    ch.onmessage = (m) => threads.push((m as { data: ThreadFigures }).data);
+    (ch as unknown as { unref(): void }).unref();
+  } catch {
+    // no channel: each worker's figures stay in its part of the trace
+  }
+}
+const threads: ThreadFigures[] = [];
+
+function sendToMain(figures: ThreadFigures): boolean {
+  try {
+    const ch = new BroadcastChannel(CHANNEL);
+    ch.postMessage(figures);
+    ch.close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 let collected = false;
@@ -59,7 +88,10 @@ function finish(): void {
   finished = true;
   exitCollectionEnds();
   finishingNow();
-  if (state.summary) text(summaryText());
+  if (state.summary) {
+    if (isMainThread) text(summaryText(threads));
+    else if (!sendToMain({ thread: threadId, sites: sites(), totals: totalsOf() })) text(summaryText());
+  }
   if (state.ndjson) {
     // The figures the summary prints, for readers of the trace: the end's totals and the peak
     // with each site's share of it (by stable key).

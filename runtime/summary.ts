@@ -97,10 +97,45 @@ export function human(n: number): string {
   return `${v.toFixed(1)} ${units[u]}`;
 }
 
-/** The summary table that `summary` prints at exit. */
-export function summaryText(): string {
-  const list = sites();
+/** What a worker thread sends the main thread at its exit. */
+export interface ThreadFigures {
+  thread: number;
+  sites: SiteStats[];
+  totals: Totals;
+}
+
+/** Rows of several threads at the same place and kind, added up. */
+function merge(lists: SiteStats[][]): SiteStats[] {
+  const byPlace = new Map<string, SiteStats>();
+  for (const list of lists) {
+    for (const r of list) {
+      const k = `${r.file}:${r.line}:${r.col}:${r.kind}`;
+      const m = byPlace.get(k);
+      if (m === undefined) byPlace.set(k, { ...r });
+      else {
+        for (const f of ["allocs", "reallocs", "bytes", "deallocs", "live", "atPeak"] as const) m[f] += r[f];
+        m.max = Math.max(m.max, r.max);
+        m.estimated ||= r.estimated;
+        m.sampled ||= r.sampled;
+      }
+    }
+  }
+  return [...byPlace.values()].sort((a, b) => b.bytes - a.bytes || a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+}
+
+/**
+ * The summary table that `summary` prints at exit; with the figures of worker threads, one table
+ * of every thread's sites, then a row per thread and the total.
+ */
+export function summaryText(workers: ThreadFigures[] = []): string {
+  const own = sites();
+  const list = workers.length === 0 ? own : merge([own, ...workers.map((w) => w.sites)]);
   const t = totalsOf(list);
+  if (workers.length > 0) {
+    // The peak of a run of several threads: each thread's own high-water mark, added (an upper bound).
+    t.peak += workers.reduce((n, w) => n + w.totals.peak, 0);
+    t.sampled ||= workers.some((w) => w.totals.sampled);
+  }
   const est = t.sampled ? "~" : "";
   const head = ["site", "kind", "allocs", "reallocs", "bytes", "deallocs", "live", "at peak", "max"];
   const table = list.map((r) => {
@@ -120,12 +155,26 @@ export function summaryText(): string {
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd() + "\n";
-  const thread = threadId === 0 ? "" : ` (thread ${threadId})`;
+  const thread = threadId === 0 ? (workers.length > 0 ? ` (all ${workers.length + 1} threads)` : "") : ` (thread ${threadId})`;
   let out =
     `traced-allocator summary${thread}: ${t.allocs} allocs, ${t.reallocs} reallocs, ${est}${t.deallocs} deallocs; ` +
     `${human(t.bytes)} allocated, ${est}${human(t.live)} live at exit, peak ${est}${human(t.peak)} at ${t.peakMs.toFixed(1)} ms (sites: ${list.length})\n`;
   out += line(head);
   for (const row of table) out += line(row);
+  if (workers.length > 0) {
+    const mine = totalsOf(own);
+    const threadRows = [{ thread: threadId, totals: mine }, ...workers.map((w) => ({ thread: w.thread, totals: w.totals }))];
+    const th = ["thread", "allocs", "reallocs", "bytes", "deallocs", "live", "peak"];
+    const cells = (name: string, x: Totals) => {
+      const e = x.sampled ? "~" : "";
+      return [name, String(x.allocs), String(x.reallocs), String(x.bytes), e + String(x.deallocs), e + String(x.live), e + String(x.peak)];
+    };
+    const tt = [...threadRows.map((r) => cells(r.thread === 0 ? "0 (main)" : String(r.thread), r.totals)), cells("total", t)];
+    const w = th.map((h, i) => Math.max(h.length, ...tt.map((row) => row[i].length)));
+    const tl = (c: string[]) => c.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join("  ").trimEnd() + "\n";
+    out += `threads: ${threadRows.length}\n` + tl(th);
+    for (const row of tt) out += tl(row);
+  }
   if (list.some((r) => r.estimated)) out += "~ in bytes: estimated size (arrays: 8 bytes an element)\n";
   if (t.sampled) {
     out +=
