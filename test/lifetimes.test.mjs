@@ -214,6 +214,8 @@ function readTrace(file, { killed = false } = {}) {
   const events = [];
   const headers = [];
   const samplings = [];
+  const ends = [];
+  const peaks = [];
   for (const r of records) {
     if (r.trace !== undefined) headers.push(r);
     else if (r.event !== undefined) {
@@ -224,10 +226,12 @@ function readTrace(file, { killed = false } = {}) {
       events.push({ ...r, key: s.key });
     } else if (r.site !== undefined) sites.set(`${r.thread}:${r.site}`, r);
     else if (r.sampling === true) samplings.push(r);
+    else if (r.end !== undefined) ends.push(r);
+    else if (r.peak !== undefined) peaks.push(r);
     else expect.fail(`unknown record ${JSON.stringify(r)}`);
   }
   const eventLines = lines.filter((l) => l.startsWith('{"event"'));
-  return { records, headers, events, samplings, sites, shortest: Math.min(...eventLines.map((l) => l.length + 1)) };
+  return { records, headers, events, samplings, sites, ends, peaks, shortest: Math.min(...eventLines.map((l) => l.length + 1)) };
 }
 
 const COLUMNS = ["site", "kind", "allocs", "reallocs", "bytes", "deallocs", "live", "at peak", "max"];
@@ -523,12 +527,18 @@ describe("lifetimes, signals, peak, trace format 1", function () {
   });
 
   describe("worker threads", () => {
-    it("one file: a header per thread, every event with its thread, ids apart; a summary per thread, the worker's labelled", async () => {
+    it("one file: a header per thread, every event with its thread, ids apart; one summary with a row per thread and the total", async () => {
       const out = traceFile();
       const r = await exec(prog(traced, "worker"), { env: { TRACED_ALLOC: `summary,ndjson=${out}` } });
       expect(r).to.deep.include({ status: 0, stdout: "done\n" });
-      const { records, headers, events } = readTrace(out);
+      const { records, headers, events, ends, peaks } = readTrace(out);
       expect(headers.map((h) => h.thread)).to.deep.equal([0, 1]);
+      // Each thread ends its part with its totals and its peak (what its own summary would say).
+      expect(ends.map((e) => [e.thread, e.end.allocs, e.end.bytes, e.end.live])).to.have.deep.members([
+        [0, 101, 103, 103],
+        [1, 100, 200, 200],
+      ]);
+      expect(peaks.find((p) => p.thread === 1).peak).to.deep.include({ bytes: 200, allocs: 100, estimated: false });
       expect(new Set(headers.map((h) => h.pid)).size).to.equal(1);
       // Each thread's part starts with its header: none of its events or sites before it.
       const workerHeader = records.indexOf(headers[1]);
@@ -539,14 +549,22 @@ describe("lifetimes, signals, peak, trace format 1", function () {
       expect(by(0).every((e) => e.id < 2 ** 32) && by(1).every((e) => e.id > 2 ** 32), "ids apart").to.equal(true);
       expect(by(1).map((e) => e.key)).to.deep.equal(Array(100).fill(`src/worker.ts#/new Uint8Array#1`));
       const at = `src/worker.ts:${pos(WORKER, "new Uint8Array(isMainThread")}`;
-      const worker = parseSummary(r.stderr, " (thread 1)");
-      expect(worker.header).to.equal("traced-allocator summary (thread 1): 100 allocs, 0 reallocs, 0 deallocs; 200 B allocated, 200 B live at exit, peak 200 B at T ms (sites: 1)");
-      expect(worker.rows).to.deep.equal([row(at, "new Uint8Array", 100, 0, 200, 0, 200, 200, 2)]);
-      const main = parseSummary(r.stderr);
-      expect(main.header).to.equal("traced-allocator summary: 101 allocs, 0 reallocs, 0 deallocs; 103 B allocated, 103 B live at exit, peak 103 B at T ms (sites: 2)");
-      expect(main.rows).to.deep.equal([
-        row(at, "new Uint8Array", 100, 0, 100, 0, 100, 100, 1),
+      // One summary: every thread's sites (added up by place and kind), a row per thread, the total.
+      expect(r.stderr).not.to.include("(thread 1)");
+      const all = parseSummary(r.stderr, " (all 2 threads)");
+      expect(all.header).to.equal("traced-allocator summary (all 2 threads): 201 allocs, 0 reallocs, 0 deallocs; 303 B allocated, 303 B live at exit, peak 303 B at T ms (sites: 2)");
+      expect(all.rows).to.deep.equal([
+        row(at, "new Uint8Array", 200, 0, 300, 0, 300, 300, 2),
         row(`src/worker.ts:${pos(WORKER, "new Uint8Array(3)")}`, "new Uint8Array", 1, 0, 3, 0, 3, 3, 3),
+      ]);
+      const lines = r.stderr.split("\n");
+      const t = lines.indexOf("threads: 2");
+      expect(t, "the threads table").to.be.above(0);
+      expect(lines.slice(t + 1, t + 5).map((l) => l.trim().split(/\s{2,}/))).to.deep.equal([
+        ["thread", "allocs", "reallocs", "bytes", "deallocs", "live", "peak"],
+        ["0 (main)", "101", "0", "103", "0", "103", "103"],
+        ["1", "100", "0", "200", "0", "200", "200"],
+        ["total", "201", "0", "303", "0", "303", "303"],
       ]);
     });
   });
