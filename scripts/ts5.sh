@@ -28,9 +28,10 @@ if [[ "${TA_SKIP_BUILD:-}" != 1 || ! -f dist/transformer/index.js ]]; then
 fi
 
 # --no-config: .mocharc.json's spec would add every other test file to the ones named here. These are
-# the suites that compile with TA_TYPESCRIPT (the runtime, npm pack and two-package tests do not).
+# the suites that compile with TA_TYPESCRIPT (the runtime, lifetimes, npm pack and two-package tests do not).
 export TA_TYPESCRIPT="$DIR/node_modules/typescript"
 export TA_TSPC="$DIR/node_modules/.bin/tspc"
 exec node_modules/.bin/mocha --no-config --timeout 120000 --reporter spec \
   test/fixtures.test.mjs test/tspc.test.mjs test/track-caller.test.mjs test/positions.test.mjs test/transformer.test.mjs \
-  test/realloc.test.mjs test/foreign.test.mjs test/resolution.test.mjs test/copies.test.mjs test/marks.test.mjs test/paths.test.mjs "$@"
+  test/realloc.test.mjs test/foreign.test.mjs test/resolution.test.mjs test/copies.test.mjs test/marks.test.mjs test/paths.test.mjs \
+  test/corpus.test.mjs test/property.test.mjs "$@"
