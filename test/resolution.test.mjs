@@ -164,8 +164,9 @@ describe("resolution by what runs (casts, ambient declarations, local bindings)"
         `alloc Buffer.concat 10/1 ${at("concat(")}`,
         `alloc new ArrayBuffer 6/1 ${at("new ArrayBuffer(6)")}`,
         `alloc structuredClone 6/1 ${at("structuredClone(new")}`,
-        // `new TextEncoder().encode()` through the library's own type: a method of an instance has no
-        // shape to go by (any object may have an `encode`), so it is not traced (a known limit).
+        // `new TextEncoder().encode()` through the library's own type: the receiver is made by `new`
+        // of the global (only ambient declarations of it), so the method is the built-in's.
+        `alloc TextEncoder.prototype.encode 3/1 ${at("encode(")}`,
       ]);
     });
   });
