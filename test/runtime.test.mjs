@@ -248,15 +248,32 @@ const traceFile = () => path.join(outDir, `trace-${++traceCount}.ndjson`);
 
 /**
  * The records of a trace (format 1), checked: the first is a header; a site record comes before the
- * first event that points to it, in its thread, with the event's place and kind. Returns
- * {records, headers, sites (by "thread:n"), events, keyOf(event)}.
+ * first event that points to it, in its thread, with the event's place and kind; the `end` and
+ * `peak` records written at exit have the README's fields (end first). Returns
+ * {records, headers, sites (by "thread:n"), events, ends, peaks, keyOf(event)}.
  */
 function parseRecords(records) {
   if (records.length > 0) expect(records[0], "the first line is a header").to.include({ trace: "traced-allocator", version: 1 });
   const headers = [];
   const sites = new Map();
   const events = [];
+  const ends = [];
+  const peaks = [];
   for (const r of records) {
+    if (r.end !== undefined) {
+      expect(Object.keys(r), "an end record").to.deep.equal(["end", "thread"]);
+      expect(Object.keys(r.end), "an end record's totals").to.deep.equal(["allocs", "reallocs", "bytes", "deallocs", "live", "estimated"]);
+      ends.push(r);
+      continue;
+    }
+    if (r.peak !== undefined) {
+      expect(Object.keys(r), "a peak record").to.deep.equal(["peak", "thread"]);
+      expect(Object.keys(r.peak), "a peak record's fields").to.deep.equal(["bytes", "t", "allocs", "estimated", "sites"]);
+      for (const s of r.peak.sites) expect(Object.keys(s), "a site's share of the peak").to.deep.equal(["key", "file", "line", "col", "kind", "bytes"]);
+      expect(ends.map((e) => e.thread), "the peak record follows its thread's end record").to.include(r.thread);
+      peaks.push(r);
+      continue;
+    }
     if (r.trace !== undefined) headers.push(r);
     else if (r.event !== undefined) {
       const site = sites.get(`${r.thread}:${r.site}`);
@@ -267,7 +284,7 @@ function parseRecords(records) {
     } else if (r.site !== undefined) sites.set(`${r.thread}:${r.site}`, r);
     else expect(Object.keys(r), "the only other record: sampling").to.deep.equal(["sampling", "t", "thread"]);
   }
-  return { records, headers, sites, events, keyOf: (e) => sites.get(`${e.thread}:${e.site}`).key };
+  return { records, headers, sites, events, ends, peaks, keyOf: (e) => sites.get(`${e.thread}:${e.site}`).key };
 }
 
 function readRecords(file) {
@@ -523,7 +540,7 @@ describe("runtime", function () {
         const [line, col] = pos(GC, needle).split(":").map(Number);
         return { file, line, col };
       };
-      const { records, headers, events } = readRecords(out);
+      const { records, headers, events, ends, peaks } = readRecords(out);
       expect(headers).to.have.length(1);
       expect(Object.keys(headers[0])).to.deep.equal(["trace", "version", "pid", "thread", "node", "argv", "start", "root", "lifetimes"]);
       expect(headers[0]).to.deep.include({ trace: "traced-allocator", version: 1, thread: 0, node: process.version, argv: [process.execPath, prog("gc")] });
@@ -540,14 +557,28 @@ describe("runtime", function () {
         site(4, "resize(16)", "ArrayBuffer.prototype.resize"),
         { event: "realloc", size: 8, align: 1, newSize: 16, ...loc("resize(16)"), kind: "ArrayBuffer.prototype.resize", site: 4, id: 3, thread: 0 },
         { event: "dealloc", size: 16, align: 1, ...loc("new ArrayBuffer"), kind: "new ArrayBuffer", site: 3, id: 3, thread: 0 },
-        // At exit (module-level objects no longer reachable), in the collector's order.
+        // At exit (module-level objects no longer reachable), in allocation order.
         { event: "dealloc", size: 16, align: 8, ...loc("new Float64Array"), kind: "new Float64Array", site: 1, id: 1, thread: 0 },
         { event: "dealloc", size: 24, align: 8, ...loc("new Array(3)"), kind: "new Array", site: 2, id: 2, estimated: true, thread: 0 },
       ];
       for (const e of events) expect(e.t, "t").to.be.a("number").and.at.least(0);
-      const bare = records.slice(1).map(({ t, ...rest }) => rest);
+      // At exit, last: the summary's totals and the peak (56 B, after the resize: the third allocation)
+      // with each site's share of it, by stable key.
+      expect(records.slice(-2)).to.deep.equal([...ends, ...peaks]);
+      expect(ends).to.deep.equal([{ end: { allocs: 3, reallocs: 1, bytes: 56, deallocs: 3, live: 0, estimated: false }, thread: 0 }]);
+      expect(peaks).to.have.length(1);
+      expect(peaks[0].peak.t).to.be.a("number").and.at.least(0);
+      const share = (needle, kind, bytes) => ({ key: `${file}#/${kind}#1`, ...loc(needle), kind, bytes });
+      expect({ ...peaks[0].peak, t: 0 }).to.deep.equal({
+        bytes: 56,
+        t: 0,
+        allocs: 3,
+        estimated: false,
+        sites: [share("new Array(3)", "new Array", 24), share("new Float64Array", "new Float64Array", 16), share("new ArrayBuffer", "new ArrayBuffer", 16)],
+      });
+      const bare = records.slice(1, -2).map(({ t, ...rest }) => rest);
       expect(bare.slice(0, 9)).to.deep.equal(expected.slice(0, 9));
-      expect(bare.slice(9).sort((a, b) => a.id - b.id)).to.deep.equal(expected.slice(9));
+      expect(bare.slice(9)).to.deep.equal(expected.slice(9));
       for (let i = 1; i < events.length; i++) expect(events[i].t, "t never decreases").to.be.at.least(events[i - 1].t);
       // The key order users see in the file.
       const order = (e) => Object.keys(e).join(",");
@@ -556,10 +587,11 @@ describe("runtime", function () {
       expect(order(events[1])).to.equal("event,size,align,file,line,col,kind,site,id,estimated,t,thread");
       expect(order(events[3])).to.equal("event,size,align,newSize,file,line,col,kind,site,id,t,thread");
       expect(order(events[4])).to.equal("event,size,align,file,line,col,kind,site,id,t,thread");
-      // t: milliseconds with three decimals, as written.
-      const text = fs.readFileSync(out, "utf8");
-      expect(text.match(/"t":[^,}]*/g)).to.have.length(events.length);
-      for (const t of text.match(/"t":[^,}]*/g)) expect(t).to.match(/^"t":\d+\.\d{3}$/);
+      // t: milliseconds with three decimals, as written in each event line (the peak record's t is
+      // a plain number, checked above).
+      const eventLines = fs.readFileSync(out, "utf8").split("\n").filter((l) => l.startsWith('{"event"'));
+      expect(eventLines).to.have.length(events.length);
+      for (const l of eventLines) expect(l.match(/"t":[^,}]*/g)).to.have.length(1).and.to.satisfy(([t]) => /^"t":\d+\.\d{3}$/.test(t));
     });
 
     it("summary: one row per site and kind with counts, bytes (growth at the resize's row), live bytes, the peak's share and the largest size", async () => {
