@@ -41,8 +41,27 @@ async function pool(tasks, width) {
   return results;
 }
 
-const SUMMARY_HEAD = /^traced-allocator summary: \d+ allocs, \d+ reallocs, \d+ deallocs; .* \(sites: \d+\)$/;
-const SUMMARY_LINE = /^(site\s+kind\s+allocs\s+reallocs\s+deallocs\s+bytes\s+live\s+max|\S.*:\d+:\d+\s{2}.*\S|~ estimated .*|- not followed .*)$/;
+// The layout of runtime/summary.ts summaryText(): a header (for one thread, a worker's own, or all
+// threads), the column line, one row per site (7 figures, `~` where estimated), with workers a
+// threads table (a row per thread and the total), and the footnotes for `~`.
+const BYTES = "(?:\\d+ B|\\d+\\.\\d [KMGT]iB)"; // summary.ts human()
+const SUMMARY_HEAD = new RegExp(
+  "^traced-allocator summary(?: \\(thread \\d+\\)| \\(all \\d+ threads\\))?: \\d+ allocs, \\d+ reallocs, ~?\\d+ deallocs; " +
+    `${BYTES} allocated, ~?${BYTES} live at exit, peak ~?${BYTES} at \\d+\\.\\d ms \\(sites: \\d+\\)$`,
+);
+const SUMMARY_LINE = new RegExp(
+  "^(?:" +
+    [
+      "site\\s+kind\\s+allocs\\s+reallocs\\s+bytes\\s+deallocs\\s+live\\s+at peak\\s+max",
+      "\\S.*:\\d+:\\d+\\s{2,}\\S.*?\\s{2,}\\d+\\s{2,}\\d+\\s{2,}~?\\d+\\s{2,}~?\\d+\\s{2,}~?\\d+\\s{2,}~?\\d+\\s{2,}\\d+",
+      "threads: \\d+",
+      "thread\\s+allocs\\s+reallocs\\s+bytes\\s+deallocs\\s+live\\s+peak",
+      "(?:0 \\(main\\)|\\d+|total)\\s{2,}\\d+\\s{2,}\\d+\\s{2,}\\d+\\s{2,}~?\\d+\\s{2,}~?\\d+\\s{2,}~?\\d+",
+      "~ in bytes: estimated size \\(arrays: 8 bytes an element\\)",
+      "~ in deallocs, live, at peak: estimated from \\d+ samples \\(the first \\d+ objects followed exactly, then one every .* allocated on average\\); TRACED_ALLOC=(?:summary,)?lifetimes follows every object",
+    ].join("|") +
+    ")$",
+);
 
 /** What is wrong with a summary run's stderr, given the plain run's stderr; undefined when fine. */
 function summaryProblem(stderr, plainStderr) {
