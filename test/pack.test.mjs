@@ -147,6 +147,11 @@ describe("npm pack: the published package", function () {
           `alloc Layout { size: 24, align: 8 } at src/main.ts:${at.pool}`,
           `realloc Layout { size: 24, align: 8 } to 48 at src/main.ts:${at.grow}`,
           `dealloc Layout { size: 48, align: 8 } at src/main.ts:${at.free}`,
+          // the collection before exit: module-level buffers no longer reachable, in allocation order,
+          // each at its allocation's place
+          `dealloc Layout { size: 16, align: 1 } at src/main.ts:${at.header}`,
+          `dealloc Layout { size: 32, align: 1 } at src/main.ts:${at.body}`,
+          `dealloc Layout { size: 8, align: 1 } at src/main.ts:${at.scratch}`,
         ]);
       });
 

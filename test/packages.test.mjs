@@ -96,6 +96,9 @@ describe("@track_caller across packages (npm pack tarballs)", function () {
       "realloc Layout { size: 0, align: 1 } to 4 at src/main.ts:5:32",
       "realloc Layout { size: 4, align: 1 } to 8 at src/main.ts:5:32",
       "realloc Layout { size: 8, align: 1 } to 16 at src/main.ts:5:32",
+      // the collection before exit, in allocation order: the header, the vector's buffer (grown to 16)
+      "dealloc Layout { size: 12, align: 1 } at src/main.ts:3:16",
+      "dealloc Layout { size: 16, align: 1 } at src/main.ts:4:11",
     ]);
   });
 
@@ -104,7 +107,9 @@ describe("@track_caller across packages (npm pack tarballs)", function () {
     expect(plainRun.stdout).to.equal(traced.stdout);
     // No location was passed: tracing falls back to the caller's (source-mapped) stack frame.
     const lines = events(plainRun.stderr);
-    expect(lines).to.have.length(5);
+    expect(lines).to.have.length(7);
     expect(lines[0]).to.match(/^alloc Layout \{ size: 12, align: 1 \} at src\/main\.ts:3:\d+$/);
+    // the same events as the traced build's, the deallocs of the collection before exit included
+    expect(lines.map((l) => l.replace(/ at .*/, ""))).to.deep.equal(events(traced.stderr).map((l) => l.replace(/ at .*/, "")));
   });
 });
