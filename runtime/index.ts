@@ -129,6 +129,7 @@ export function configure(config: TracerConfig | string): void {
   state.summary = config.summary === true;
   state.lifetimes = config.lifetimes === true;
   state.on = state.log || state.summary || state.ndjson;
+  R.refreshFast();
   if (state.on) (require("./exit") as typeof import("./exit")).installExitHooks();
 }
 

@@ -12,7 +12,7 @@
  *
  * Deallocs, live bytes and the peak come from the followed objects; rows with samples are estimates.
  */
-import { EXACT_OBJECTS, MAX_PENDING, SAMPLE_BYTES, state } from "./record";
+import { EXACT_OBJECTS, MAX_PENDING, SAMPLE_BYTES, refreshFast, sampler, state } from "./record";
 import { rows, type Row } from "./location";
 import { EXACT_NOTE, emit, nowMs, samplingStarts } from "./sinks";
 
@@ -38,7 +38,7 @@ export class Held {
  * without a call: `exactLeft` objects still followed exactly (-1 once the bound was passed),
  * `until` bytes before the next sample.
  */
-export const sampler = { exactLeft: EXACT_OBJECTS, until: 0 };
+export { sampler };
 /** Samples taken (and followed) beyond the exact objects. */
 export let samples = 0;
 
@@ -61,7 +61,7 @@ const byObject = new WeakMap<object, Held>();
 const registry = new FinalizationRegistry<Held>(died);
 
 /** The live total (exact part plus the samples' estimate) and its high-water mark. */
-export const totals = { live: 0, peak: 0, peakMs: 0, peakAllocs: 0, allocs: 0, sampledAny: false };
+export const totals = { live: 0, peak: 0, peakMs: 0, peakAllocs: 0, sampledAny: false };
 /** Set at a new peak, cleared when the rows' share of it is taken (at the next decrease, or at the report). */
 let peakOpen = false;
 
@@ -78,6 +78,7 @@ export function follow(value: object, id: number, size: number, align: number, e
     // after the last exact object's), so that every alloc before the record is followed exactly.
     if (sampler.exactLeft === 0) {
       sampler.exactLeft = -1;
+      refreshFast();
       samplingStarts();
     }
     sampler.until -= size;
@@ -170,7 +171,7 @@ function grow(row: Row, bytes: number): void {
   if (totals.live > totals.peak) {
     // Only followed objects come here (the exact ones, samples): a clock read each is affordable.
     totals.peak = totals.live;
-    totals.peakAllocs = totals.allocs;
+    totals.peakAllocs = sampler.allocs;
     totals.peakMs = nowMs();
     peakOpen = true;
   }

@@ -5,6 +5,7 @@
  */
 import { types as utilTypes } from "node:util";
 import { UNKNOWN, stack, type Location, type Site } from "./location";
+import { Rule } from "./names";
 
 /** What is being recorded: read on every event, set by `configure`. One object, so that every room sees the same switches. */
 export const state = {
@@ -30,6 +31,19 @@ export const EXACT_OBJECTS = 8192;
 export const SAMPLE_BYTES = 16 * 1024;
 export const MAX_PENDING = 65536;
 
+/**
+ * Following objects: `exactLeft` objects still followed exactly (-1 once the bound was passed),
+ * `until` bytes before the next sample, `allocs` so far; `fast` when nothing but the summary's
+ * counters is wanted for an object that is not followed (summary only, the bound passed): then
+ * `alloc` counts a typed array itself, without a call (lifetimes.ts decides the rest).
+ */
+export const sampler = { exactLeft: EXACT_OBJECTS, until: 0, allocs: 0, fast: false };
+
+/** After a change of the switches or of the bound. */
+export function refreshFast(): void {
+  sampler.fast = state.on && state.summary && !state.log && !state.ndjson && !state.lifetimes && sampler.exactLeft < 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Allocation sites
 
@@ -43,9 +57,26 @@ export const recording = (): Recording => (R ??= require("./recording") as Recor
  * `caller` is set inside `@track_caller` functions. Transformed code only.
  */
 export function alloc<T>(site: Site, value: T, caller?: Location): T {
-  if (state.on) recording().record(site, value, caller);
+  if (state.on) {
+    // The most frequent case of a large run, counted here: a typed array at its own site's row,
+    // not followed, summary only.
+    const r = site.row;
+    if (sampler.fast && r !== undefined && caller === undefined && site.rule === TYPED && typeof value === "object" && value !== null) {
+      const size = (value as unknown as Uint8Array).byteLength;
+      if ((sampler.until -= size) > 0) {
+        r.allocs++;
+        r.bytes += size;
+        if (size > r.max) r.max = size;
+        sampler.allocs++;
+        return value;
+      }
+      sampler.until += size; // the next sample: recording.ts counts it
+    }
+    recording().record(site, value, caller);
+  }
   return value;
 }
+const TYPED = Rule.Typed;
 
 /** A typed array built from an argument that may be a buffer, in which case it is a view and not recorded. */
 export function allocFrom<T>(site: Site, value: T, first: unknown, caller?: Location): T {

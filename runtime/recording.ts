@@ -5,10 +5,16 @@
 import { types as utilTypes } from "node:util";
 import { threadId } from "node:worker_threads";
 import { Rule } from "./names";
-import { state } from "./record";
+import { sampler, state } from "./record";
 import { UNKNOWN, rowAt, type Location, type Site, type Row } from "./location";
-import { follow, heldOf, move, resized, sampler, totals } from "./lifetimes";
+import { follow, heldOf, move, resized } from "./lifetimes";
 import { emit } from "./sinks";
+
+// The hot path reads these on every allocation: bound once here, so that each read is one load
+// (an imported binding compiles to a property read of the other module's exports each time).
+const on = state;
+const samp = sampler;
+const TYPED = Rule.Typed;
 
 export { heldOf, freed } from "./lifetimes";
 export { emit } from "./sinks";
@@ -23,7 +29,7 @@ const WASM_MEMORY = (globalThis as unknown as { WebAssembly: { Memory: new (...a
 export function record(site: Site | undefined, value: unknown, caller: Location | undefined): void {
   if (value === null || typeof value !== "object") return; // short-circuited optional chain, or not ours
   const s = site ?? UNKNOWN;
-  if (s.rule === Rule.Typed) {
+  if (s.rule === TYPED) {
     // The most frequent kind, kept small enough to be inlined into the call site.
     const t = value as Uint8Array;
     allocated(t, t.byteLength, t.BYTES_PER_ELEMENT, false, false, caller === undefined ? (s.row ?? rowAt(s, s)) : rowAt(caller, s), false);
@@ -99,19 +105,19 @@ export function allocated(v: object, size: number, align: number, estimated: boo
   row.bytes += size;
   if (size > row.max) row.max = size;
   if (estimated) row.estimated = true;
-  totals.allocs++;
+  samp.allocs++;
   // Most objects of a large run: past the exact bound and not the next sample. Nothing more to do
   // for the summary (lifetimes.ts, follow(), makes the same decision for the other objects).
-  if (sampler.exactLeft < 0 && !always && !state.lifetimes) {
-    if ((sampler.until -= size) > 0) {
-      if (state.log || state.ndjson) {
+  if (samp.exactLeft < 0 && !always && !on.lifetimes) {
+    if ((samp.until -= size) > 0) {
+      if (on.log || on.ndjson) {
         const id = ++nextId;
-        if (identity && state.ndjson) unfollowedIds.set(v, id);
+        if (identity && on.ndjson) unfollowedIds.set(v, id);
         emit("alloc", size, align, row, id, 0, 0, estimated);
       }
       return;
     }
-    sampler.until += size; // the next sample: follow() counts it down itself
+    samp.until += size; // the next sample: follow() counts it down itself
   }
   const id = ++nextId;
   const h = follow(v, id, size, align, estimated, row, identity, always);

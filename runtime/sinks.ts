@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { isMainThread, threadId } from "node:worker_threads";
-import { state } from "./record";
+import { refreshFast, state } from "./record";
 import { root } from "./location";
 import type { Row } from "./location";
 
@@ -272,6 +272,7 @@ export function flush(): void {
   }
   writeTrace();
   state.on = state.log || state.summary || state.ndjson;
+  refreshFast();
 }
 
 function writeTrace(): void {
