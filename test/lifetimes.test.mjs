@@ -451,7 +451,7 @@ describe("lifetimes, signals, peak, trace format 1", function () {
       const started = Date.now();
       const r = await exec(prog(traced, "fmt"), { env: { TRACED_ALLOC: `log,ndjson=${out}` } });
       expect(r).to.deep.include({ status: 0, stdout: "done\n" });
-      const { records, headers, events, samplings, sites } = readTrace(out);
+      const { records, headers, events, samplings, sites, peaks } = readTrace(out);
       expect(headers).to.have.length(1);
       const h = headers[0];
       expect(Object.keys(h)).to.deep.equal(["trace", "version", "pid", "thread", "node", "argv", "start", "root", "lifetimes"]);
@@ -479,9 +479,19 @@ describe("lifetimes, signals, peak, trace format 1", function () {
       expect(bad.slice(0, 3)).to.deep.equal([]);
       bad = events.filter((e, i) => i > 0 && e.t < events[i - 1].t);
       expect(bad.slice(0, 3), "t never decreases").to.deep.equal([]);
+      // t as written: ms with three decimals in every event and sampling line. The peak record at exit
+      // is a JSON object whose t is a plain number (135.62 for 135.620): checked as a number.
       const text = fs.readFileSync(out, "utf8");
-      const ts = text.match(/"t":[^,}]*/g);
+      const ts = text
+        .split("\n")
+        .filter((l) => !l.startsWith('{"peak"'))
+        .join("\n")
+        .match(/"t":[^,}]*/g);
+      expect(ts).to.have.length(events.length + samplings.length);
       expect(ts.filter((t) => !/^"t":\d+\.\d{3}$/.test(t)), "t: ms with three decimals").to.deep.equal([]);
+      expect(peaks).to.have.length(1);
+      expect(peaks[0].peak.t).to.be.a("number").and.at.least(0).and.at.most(events[events.length - 1].t);
+      expect(Math.round(peaks[0].peak.t * 1000) / 1000, "the peak's t: ms to three decimals at most").to.equal(peaks[0].peak.t);
 
       // 40001 allocs: the first ones followed exactly (no weight), then the sampling record, then
       // samples with their weight (and unsampled allocs with none).
