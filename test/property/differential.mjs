@@ -5,8 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { writeProject } from "../harness.mjs";
-import { compileBoth } from "./compile.mjs";
+import { compilePair, writeProject } from "../harness.mjs";
 
 /** Runs node on a file asynchronously; resolves {status, signal, stdout, stderr}. */
 function runAsync(file, env) {
@@ -82,7 +81,7 @@ export async function checkPrograms(sources, { width = 4 } = {}) {
   const files = {};
   sources.forEach((src, i) => (files[`src/p${i}.ts`] = src));
   const dir = writeProject({ files, compilerOptions: { outDir: "out" } });
-  const { plain, traced } = compileBoth(dir);
+  const { plain, traced } = compilePair(dir); // one type check for both builds
   const tasks = sources.map((_, i) => async () => {
     const problems = [];
     const js = `src/p${i}.js`;
