@@ -21,7 +21,6 @@ export { emit } from "./sinks";
 
 // Worker threads number their allocations apart from the main thread's, so ids stay unique in a shared file.
 let nextId = threadId * 2 ** 32;
-export const newId = () => ++nextId;
 
 const TRANSFERABLE = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === "function";
 const WASM_MEMORY = (globalThis as unknown as { WebAssembly: { Memory: new (...a: never[]) => object } }).WebAssembly.Memory;
