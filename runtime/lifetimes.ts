@@ -12,12 +12,10 @@
  *
  * Deallocs, live bytes and the peak come from the followed objects; rows with samples are estimates.
  */
-import { EXACT_OBJECTS, MAX_PENDING, SAMPLE_BYTES, refreshFast, sampler, state } from "./record";
+import { MAX_PENDING, SAMPLE_BYTES, refreshFast, sampler, state } from "./record";
 import { rows, type Row } from "./location";
-import { EXACT_NOTE, emit, nowMs, samplingStarts } from "./sinks";
+import { emit, nowMs, samplingStarts } from "./sinks";
 
-EXACT_NOTE.exact = EXACT_OBJECTS;
-EXACT_NOTE.sampleBytes = SAMPLE_BYTES;
 
 /** A followed object. */
 export class Held {

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { isMainThread, threadId } from "node:worker_threads";
-import { refreshFast, state } from "./record";
+import { EXACT_OBJECTS, SAMPLE_BYTES, refreshFast, state } from "./record";
 import { root } from "./location";
 import type { Row } from "./location";
 
@@ -119,12 +119,10 @@ function header(): string {
       argv: process.argv,
       start: startTime.toISOString(),
       root: root(),
-      lifetimes: state.lifetimes ? { exact: "all" } : { exact: EXACT_NOTE.exact, sampleBytes: EXACT_NOTE.sampleBytes },
+      lifetimes: state.lifetimes ? { exact: "all" } : { exact: EXACT_OBJECTS, sampleBytes: SAMPLE_BYTES },
     }) + "\n"
   );
 }
-/** Filled by lifetimes.ts, so that this file does not import it. */
-export const EXACT_NOTE = { exact: 0, sampleBytes: 0 };
 
 let siteCount = 0;
 /**

@@ -32,6 +32,12 @@ export function scratch(name = "run") {
  * Returns {outDir, files: {relative path: text}, diagnostics: [strings]}.
  */
 export function compile(project, { plugin: withPlugin = true, pluginConfig = {}, outName } = {}) {
+  const { projectDir, program, outDir } = programOf(project, outName);
+  return emitInto(program, projectDir, outDir, outDir, withPlugin, pluginConfig);
+}
+
+/** The program of `project`, its output folder set to a new scratch folder. */
+function programOf(project, outName) {
   const projectDir = typeof project === "string" ? project : writeProject(project);
   const configPath = path.join(projectDir, "tsconfig.json");
   const read = ts.readConfigFile(configPath, ts.sys.readFile);
@@ -39,6 +45,14 @@ export function compile(project, { plugin: withPlugin = true, pluginConfig = {},
   const outDir = scratch(outName ?? path.basename(projectDir));
   const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, projectDir, { outDir }, configPath);
   const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options, projectReferences: parsed.projectReferences });
+  return { projectDir, program, outDir };
+}
+
+/**
+ * Emits `program` (whose output folder is `fromDir`) into `outDir`, with or without the plugin.
+ * Returns {outDir, files: {relative path: text}, diagnostics: [strings], projectDir}.
+ */
+function emitInto(program, projectDir, fromDir, outDir, withPlugin, pluginConfig) {
   const extraDiagnostics = [];
   const before = withPlugin
     ? [plugin(program, { transform: "traced-allocator/transformer", ...pluginConfig }, { ts, addDiagnostic: (d) => extraDiagnostics.push(d) })]
@@ -47,9 +61,11 @@ export function compile(project, { plugin: withPlugin = true, pluginConfig = {},
   const emit = program.emit(
     undefined,
     (fileName, text) => {
-      fs.mkdirSync(path.dirname(fileName), { recursive: true });
-      fs.writeFileSync(fileName, text);
-      files[path.relative(outDir, fileName).split(path.sep).join("/")] = text;
+      const rel = path.relative(fromDir, fileName);
+      const target = path.join(outDir, rel);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, text);
+      files[rel.split(path.sep).join("/")] = text;
     },
     undefined,
     false,
@@ -132,40 +148,8 @@ export function cleanup() {
  * relative paths in the source maps hold for both. Returns {plain, traced}, each as compile() does.
  */
 export function compilePair(project, { pluginConfig = {}, outName } = {}) {
-  const projectDir = typeof project === "string" ? project : writeProject(project);
-  const configPath = path.join(projectDir, "tsconfig.json");
-  const read = ts.readConfigFile(configPath, ts.sys.readFile);
-  if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, "\n"));
-  const name = outName ?? path.basename(projectDir);
-  const plainDir = scratch(name);
-  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, projectDir, { outDir: plainDir }, configPath);
-  const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options, projectReferences: parsed.projectReferences });
-  const pre = ts.getPreEmitDiagnostics(program);
-  const emitInto = (outDir, withPlugin) => {
-    const extraDiagnostics = [];
-    const before = withPlugin
-      ? [plugin(program, { transform: "traced-allocator/transformer", ...pluginConfig }, { ts, addDiagnostic: (d) => extraDiagnostics.push(d) })]
-      : [];
-    const files = {};
-    const emit = program.emit(
-      undefined,
-      (fileName, text) => {
-        const rel = path.relative(plainDir, fileName);
-        const target = path.join(outDir, rel);
-        fs.mkdirSync(path.dirname(target), { recursive: true });
-        fs.writeFileSync(target, text);
-        files[rel.split(path.sep).join("/")] = text;
-      },
-      undefined,
-      false,
-      { before },
-    );
-    const pkg = path.join(projectDir, "package.json");
-    if (fs.existsSync(pkg)) fs.copyFileSync(pkg, path.join(outDir, "package.json"));
-    const diagnostics = [...pre, ...emit.diagnostics, ...extraDiagnostics].map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
-    return { outDir, files, diagnostics, projectDir };
-  };
-  const plain = emitInto(plainDir, false);
-  const traced = emitInto(scratch(name), true);
+  const { projectDir, program, outDir } = programOf(project, outName);
+  const plain = emitInto(program, projectDir, outDir, outDir, false, pluginConfig);
+  const traced = emitInto(program, projectDir, outDir, scratch(outName ?? path.basename(projectDir)), true, pluginConfig);
   return { plain, traced };
 }

@@ -44,7 +44,6 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
   if (sf.isDeclarationFile) return sf;
 
   const sites: HoistedSite[] = [];
-  const siteOf = new Map<ts.Identifier, HoistedSite>();
   const rtName = f.createUniqueName("__ta");
   const fileName = f.createUniqueName("__ta_file");
   const relative = path.relative(fc.root, sf.fileName).split(path.sep).join("/");
@@ -81,8 +80,7 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
    * with G the runtime's global hook. Every value `build` uses is a temp or a literal, so only one
    * arm is evaluated and nothing is evaluated twice.
    */
-  function guarded(s: ts.Identifier, build: (runtime: ts.Expression, site: ts.Expression) => ts.Expression, untraced: ts.Expression): ts.Expression {
-    const hs = siteOf.get(s)!;
+  function guarded(hs: HoistedSite, build: (runtime: ts.Expression, site: ts.Expression) => ts.Expression, untraced: ts.Expression): ts.Expression {
     const foreign = f.createConditionalExpression(
       isObject(hook()),
       undefined,
@@ -90,7 +88,7 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
       undefined,
       untraced,
     );
-    return f.createParenthesizedExpression(f.createConditionalExpression(isObject(s), undefined, build(rtName, s), undefined, foreign));
+    return f.createParenthesizedExpression(f.createConditionalExpression(isObject(hs.ident), undefined, build(rtName, hs.ident), undefined, foreign));
   }
 
   /** The same for runtime calls that need no site (`take`, `caller`). */
@@ -129,7 +127,8 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
     return node.getStart(sf);
   }
 
-  function site(node: ts.Node, kind: string, rule: Rule, callee?: string): ts.Identifier {
+  /** A new hoisted site for `node` (its table entry is written at the end of the file). */
+  function site(node: ts.Node, kind: string, rule: Rule, callee?: string): HoistedSite {
     const { line, character } = sf.getLineAndCharacterOfPosition(position(node));
     const ident = f.createUniqueName("__ta_s");
     const prefix = `${names.join(".")}/${kind}`;
@@ -137,8 +136,7 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
     ordinals.set(prefix, n);
     const hs: HoistedSite = { ident, line: line + 1, col: character + 1, kind, rule, key: `${prefix}#${n}`, callee };
     sites.push(hs);
-    siteOf.set(ident, hs);
-    return ident;
+    return hs;
   }
 
   /** How V8 names a callee in "x.m is not a function": source text for names, else "(intermediate value)". */
@@ -159,7 +157,7 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
   const isDirective = (s: ts.Statement) => ts.isExpressionStatement(s) && ts.isStringLiteral(s.expression);
   const hasRealPosition = (node: ts.Node) => node.pos >= 0 && node.end >= node.pos && !!node.parent;
 
-  // ------------------------------------------------------------------ what a call resolves to
+  // ------------------------------------------------------------------ what an argument is
 
   /** Whether a value of this type may be an ArrayBuffer (then a typed array made from it is a view). */
   function bufferness(type: ts.Type): "no" | "maybe" | "yes" {
