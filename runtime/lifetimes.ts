@@ -36,9 +36,8 @@ export class Held {
  * without a call: `exactLeft` objects still followed exactly (-1 once the bound was passed),
  * `until` bytes before the next sample.
  */
-export { sampler };
 /** Samples taken (and followed) beyond the exact objects. */
-export let samples = 0;
+let samples = 0;
 
 // The sampling sequence: a seeded xorshift, so that runs sample the same objects.
 let seed = 0x9e3779b9;
@@ -49,9 +48,11 @@ function uniform(): number {
   return ((seed >>> 0) + 0.5) / 4294967296;
 }
 /** The mean sampling interval now (bytes); doubles when samples pile up uncollected. */
-export let sampleBytes = SAMPLE_BYTES;
+let sampleBytes = SAMPLE_BYTES;
 let pending = 0;
-const nextGap = () => -Math.log(uniform()) * sampleBytes;
+// Whole bytes below 2^30, so that the hot path's countdown stays a small integer (a double field
+// costs a heap-number box on every store); the rounding moves the mean by half a byte.
+const nextGap = () => Math.min(Math.ceil(-Math.log(uniform()) * sampleBytes), 0x3fffffff);
 sampler.until = nextGap();
 
 /** Objects whose layout can change (or that are freed by hand): the record is found by the object. */
@@ -59,9 +60,11 @@ const byObject = new WeakMap<object, Held>();
 const registry = new FinalizationRegistry<Held>(died);
 
 /** The live total (exact part plus the samples' estimate) and its high-water mark. */
-export const totals = { live: 0, peak: 0, peakMs: 0, peakAllocs: 0, sampledAny: false };
+const totals = { live: 0, peak: 0, peakMs: 0, peakAllocs: 0, sampledAny: false };
 /** Set at a new peak, cleared when the rows' share of it is taken (at the next decrease, or at the report). */
 let peakOpen = false;
+// Exported by name: inside this module they stay plain bindings, not `exports.x` loads.
+export { samples, sampleBytes, totals };
 
 /**
  * Decides whether to follow a new object and, if so, registers it. Returns its record (the weight

@@ -82,6 +82,8 @@ export class Row {
     readonly col: number,
     readonly kind: string,
     readonly key: string,
+    /** For events reported at a caller's line (`@track_caller`): the site itself, inside the marked function. */
+    readonly inner: Site | undefined = undefined,
   ) {}
 }
 
@@ -89,8 +91,8 @@ export class Row {
 export class Site extends Location {
   /** The row of events reported at this very site (made at its first event). */
   row: Row | undefined = undefined;
-  /** Rows of events reported at this location for other sites' kinds (inside `@track_caller` functions). */
-  derived: Map<string, Row> | undefined = undefined;
+  /** Rows of events reported at this location for sites inside `@track_caller` functions it called, by that site. */
+  derived: Map<Site, Row> | undefined = undefined;
 
   constructor(
     file: string,
@@ -118,8 +120,8 @@ export const UNKNOWN = new Site("<unknown>", 0, 0, "unknown", Rule.Call);
 /** Every row made so far, in the order of their first event. */
 export const rows: Row[] = [];
 
-function newRow(loc: Location, kind: string, key: string): Row {
-  const r = new Row(loc.file, loc.line, loc.col, kind, key);
+function newRow(loc: Location, kind: string, key: string, inner?: Site): Row {
+  const r = new Row(loc.file, loc.line, loc.col, kind, key, inner);
   rows.push(r);
   return r;
 }
@@ -130,11 +132,11 @@ export function rowAt(loc: Location, site: Site): Row {
   // A location from a stack trace is a new object each time: one row per place, not per event.
   const l = loc instanceof Site ? loc : placeOf(loc);
   const derived = (l.derived ??= new Map());
-  let r = derived.get(site.kind);
+  let r = derived.get(site);
   if (r === undefined) {
-    // The caller's own key and what was made below it: stable as long as the call site's key is.
-    const key = l.scope === "" ? `${loc.file}:${loc.line}:${loc.col}/${site.kind}` : `${l.key}>${site.kind}`;
-    derived.set(site.kind, (r = newRow(loc, site.kind, key)));
+    // The caller's own key and the site's below it: stable as long as both keys are.
+    const key = `${l.scope === "" ? `${loc.file}:${loc.line}:${loc.col}` : l.key}>${site.key}`;
+    derived.set(site, (r = newRow(loc, site.kind, key, site)));
   }
   return r;
 }

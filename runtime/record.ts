@@ -8,7 +8,7 @@ import { UNKNOWN, stack, type Location, type Site } from "./location";
 import { Rule } from "./names";
 
 /** What is being recorded: read on every event, set by `configure`. One object, so that every room sees the same switches. */
-export const state = {
+const state = {
   /** Anything at all is recorded. */
   on: false,
   /** `log`: one line per event on stderr. */
@@ -37,7 +37,7 @@ export const MAX_PENDING = 65536;
  * counters is wanted for an object that is not followed (summary only, the bound passed): then
  * `alloc` counts a typed array itself, without a call (lifetimes.ts decides the rest).
  */
-export const sampler = { exactLeft: EXACT_OBJECTS, until: 0, allocs: 0, fast: false };
+const sampler = { exactLeft: EXACT_OBJECTS, until: 0, allocs: 0, fast: false };
 
 /** After a change of the switches or of the bound. */
 export function refreshFast(): void {
@@ -50,7 +50,11 @@ export function refreshFast(): void {
 type Recording = typeof import("./recording");
 let R: Recording | undefined;
 /** The recording room, loaded the first time something is recorded. */
-export const recording = (): Recording => (R ??= require("./recording") as Recording);
+const recording = (): Recording => (R ??= require("./recording") as Recording);
+const TYPED = Rule.Typed;
+// Exported by name, not as `export const`: inside this module they stay plain bindings (an
+// `export const` compiles to `exports.x` at every use, a property load on the hot path).
+export { state, sampler, recording };
 
 /**
  * `expr` was `new ArrayBuffer(n)`, `Buffer.alloc(n)`, …: records its result and returns it.
@@ -76,7 +80,6 @@ export function alloc<T>(site: Site, value: T, caller?: Location): T {
   }
   return value;
 }
-const TYPED = Rule.Typed;
 
 /** A typed array built from an argument that may be a buffer, in which case it is a view and not recorded. */
 export function allocFrom<T>(site: Site, value: T, first: unknown, caller?: Location): T {

@@ -8,6 +8,8 @@ import { Rule } from "./names";
 import { sampler, state } from "./record";
 import { UNKNOWN, rowAt, type Location, type Site, type Row } from "./location";
 import { follow, heldOf, move, resized } from "./lifetimes";
+import * as LT from "./lifetimes";
+import * as SK from "./sinks";
 import { emit } from "./sinks";
 
 // The hot path reads these on every allocation: bound once here, so that each read is one load
@@ -16,8 +18,10 @@ const on = state;
 const samp = sampler;
 const TYPED = Rule.Typed;
 
-export { heldOf, freed } from "./lifetimes";
-export { emit } from "./sinks";
+// Plain assignments, not `export { x } from` (accessors: a module object with many of them is a dictionary).
+export import heldOf = LT.heldOf;
+export import freed = LT.freed;
+export import emit = SK.emit;
 
 // Worker threads number their allocations apart from the main thread's, so ids stay unique in a shared file.
 let nextId = threadId * 2 ** 32;

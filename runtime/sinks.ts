@@ -134,7 +134,9 @@ function rowBytes(r: Row): Uint8Array {
   if (r.json !== undefined) return r.json;
   const n = ++siteCount;
   const loc = `"file":${JSON.stringify(r.file)},"line":${r.line},"col":${r.col},"kind":${JSON.stringify(r.kind)}`;
-  ndPut(`{"site":${n},${loc},"key":${JSON.stringify(r.key)}${THREAD}}\n`);
+  const i = r.inner;
+  const inner = i === undefined ? "" : `,"inner":{"file":${JSON.stringify(i.file)},"line":${i.line},"col":${i.col},"key":${JSON.stringify(i.key)}}`;
+  ndPut(`{"site":${n},${loc},"key":${JSON.stringify(r.key)}${inner}${THREAD}}\n`);
   return (r.json = Buffer.from(`,${loc},"site":${n},"id":`, "utf8"));
 }
 

@@ -28,6 +28,8 @@ export interface SiteStats {
   estimated: boolean;
   /** Lifetimes here were estimated from samples. */
   sampled: boolean;
+  /** Events reported at a caller's line (`@track_caller`): the site inside the marked function. */
+  readonly inner?: { readonly file: string; readonly line: number; readonly col: number; readonly key: string };
 }
 
 /** The run's totals. */
@@ -69,6 +71,7 @@ export function sites(): SiteStats[] {
       atPeak: Math.max(0, round(r.atPeak)),
       estimated: r.estimated,
       sampled: r.sampled,
+      ...(r.inner !== undefined ? { inner: { file: r.inner.file, line: r.inner.line, col: r.inner.col, key: r.inner.key } } : {}),
     }))
     .sort((a, b) => b.bytes - a.bytes || a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.kind.localeCompare(b.kind));
 }
