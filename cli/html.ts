@@ -76,10 +76,11 @@ export const command: Command = {
     const outPath = output === "-" ? "-" : path.resolve(io.cwd, output);
     if (outPath === tracePath) throw new UsageError(`traced-alloc html would overwrite the trace ${opts.trace}: choose another file with -o`);
     // cli/trace.ts is the shared reader (another part of the command line).
-    const { readTrace } = require("./trace") as { readTrace(file: string): Promise<Trace> };
-    const trace = await readTrace(tracePath);
+    const { readTrace } = require("./trace") as {
+      readTrace(file: string, options: { name: string; onWarning(message: string): void }): Promise<Trace>;
+    };
+    const trace = await readTrace(tracePath, { name: opts.trace, onWarning: (m) => io.err(`traced-alloc html: warning: ${m}\n`) });
     const page = htmlOf(trace);
-    for (const w of trace.warnings) io.err(`traced-alloc html: ${w}\n`);
     if (outPath === "-") {
       io.out(page);
       return 0;

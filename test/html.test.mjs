@@ -4,8 +4,10 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { repoRoot } from "./harness.mjs";
+import { spawnSync } from "node:child_process";
+import { compile, fixturesDir, repoRoot, runNdjson, scratch } from "./harness.mjs";
 
 const require = createRequire(import.meta.url);
 const { htmlOf, defaultOutput, command } = require(path.join(repoRoot, "dist/cli/html.js"));
@@ -241,5 +243,84 @@ describe("traced-alloc html: usage", () => {
     expect(defaultOutput("runs/trace.ndjson")).to.equal("runs/trace.html");
     expect(defaultOutput("trace")).to.equal("trace.html");
     expect(defaultOutput("a.b/trace.1.ndjson")).to.equal("a.b/trace.1.html");
+  });
+});
+
+describe("traced-alloc html: through the bin, on real traces", function () {
+  this.timeout(60_000);
+  const BIN = path.join(repoRoot, "dist/cli/main.js");
+  const bin = (args, cwd) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", timeout: 30_000 });
+  const noStack = (stderr) => expect(stderr).not.to.match(/^\s+at /m);
+  let dir, trace;
+
+  before(async () => {
+    // fixtures/example: a Vec whose methods are @track_caller, one buffer freed by hand, one collected.
+    const built = compile(path.join(fixturesDir, "example"));
+    const run = runNdjson(path.join(built.outDir, "src/main.js"), { nodeArgs: ["--expose-gc"] });
+    expect(run.status, run.stderr).to.equal(0);
+    dir = scratch("html");
+    fs.writeFileSync(path.join(dir, "trace.ndjson"), run.text);
+    trace = await require(path.join(repoRoot, "dist/cli/trace.js")).readTrace(path.join(dir, "trace.ndjson"));
+    expect(trace.sites.some((s) => s.inner), "the fixture has @track_caller rows").to.equal(true);
+  });
+
+  it("html <trace> writes <trace>.html beside it: every site of the trace in the table, the totals, the flame graph's data", () => {
+    const r = bin(["html", "trace.ndjson"], dir);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^trace\.html: [\d.]+ KiB, \d+ sites, from trace\.ndjson\n$/);
+    const html = fs.readFileSync(path.join(dir, "trace.html"), "utf8");
+    const label = (s) => `${s.file}:${s.line}:${s.col}${s.inner ? ` via ${s.inner.file}:${s.inner.line}:${s.inner.col}` : ""}`;
+    const rows = siteRows(html);
+    expect(rows.map((r) => r[0])).to.deep.equal(trace.sites.map(label));
+    expect(rows.map((r) => [r[1], r[2], r[3]])).to.deep.equal(trace.sites.map((s) => [s.kind, String(s.allocs), String(s.reallocs)]));
+    expect(figureOf(html, "allocs")).to.equal(trace.totals.allocs.toLocaleString("en-US"));
+    expect(figureOf(html, "bytes")).to.equal(`${trace.totals.bytes} B`);
+    const json = scriptsOf(html).find((s) => s.attrs.includes('id="ta-flame"'));
+    expect(JSON.parse(json.text)).to.deep.equal(flameTree(trace.sites));
+    expect(html).to.include("<title>traced-alloc: trace.ndjson</title>");
+  });
+
+  it("-o names the file; -o - writes the page to standard output", () => {
+    const r = bin(["html", "trace.ndjson", "-o", "out/../report.html"], dir);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(fs.readFileSync(path.join(dir, "report.html"), "utf8")).to.match(/^<!DOCTYPE html>/);
+    const s = bin(["html", "trace.ndjson", "-o", "-"], dir);
+    expect(s.status, s.stderr).to.equal(0);
+    expect(s.stdout).to.match(/^<!DOCTYPE html>[\s\S]*<\/html>\n$/);
+  });
+
+  it("a trace cut short: the page of every whole line, and the warning, on stderr and in the page", () => {
+    const text = fs.readFileSync(path.join(dir, "trace.ndjson"), "utf8");
+    const cut = text.slice(0, text.lastIndexOf('{"event"') + 20);
+    fs.writeFileSync(path.join(dir, "cut.ndjson"), cut);
+    const r = bin(["html", "cut.ndjson"], dir);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stderr).to.match(/cut/i);
+    expect(fs.readFileSync(path.join(dir, "cut.html"), "utf8")).to.match(/<p class="warning">[^<]*cut/i);
+  });
+
+  it("bad input: exit 2, one message naming the problem, no stack trace", () => {
+    fs.writeFileSync(path.join(dir, "bad.ndjson"), text0() + '{"event":"alloc","size":\n' + '{"event":"alloc"}\n');
+    for (const [args, message] of [
+      [["html", "missing.ndjson"], /missing\.ndjson/],
+      [["html", "bad.ndjson"], /bad\.ndjson:2: /],
+      [["html"], /needs a trace file/],
+      [["html", "trace.ndjson", "--bogus"], /unknown option --bogus/],
+      [["html", "trace.ndjson", "-o", "no/such/folder/x.html"], /cannot write no\/such\/folder\/x\.html: ENOENT/],
+    ]) {
+      const r = bin(args, dir);
+      expect(r.status, `${args.join(" ")}: ${r.stderr}`).to.equal(2);
+      expect(r.stderr, args.join(" ")).to.match(message);
+      noStack(r.stderr);
+    }
+    function text0() {
+      return fs.readFileSync(path.join(dir, "trace.ndjson"), "utf8").split("\n")[0] + "\n";
+    }
+  });
+
+  it("--help: the usage, exit 0", () => {
+    const r = bin(["html", "--help"], dir);
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.include("traced-alloc html <trace> [-o report.html]");
   });
 });

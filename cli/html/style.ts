@@ -7,7 +7,7 @@ body { margin: 0 auto; max-width: 1200px; padding: 16px 24px 40px; color: var(--
 h1 { font-size: 22px; margin: 8px 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 8px; }
 code, .place, .via, td.num, .figure .value { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; }
-.meta { color: var(--muted); margin: 0; word-break: break-all; }
+.meta { color: var(--muted); margin: 0; overflow-wrap: anywhere; }
 .warning { background: #fef7e0; border: 1px solid #f9d67a; padding: 6px 10px; border-radius: 4px; }
 .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); gap: 10px; margin: 16px 0 4px; }
 .figure { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; }
@@ -40,5 +40,7 @@ th[aria-sort="descending"] button::after { content: " \\25BC"; }
 .scroll thead th { position: sticky; top: 0; background: #fff; box-shadow: 0 1px 0 var(--line); }
 #flame-details { color: var(--muted); min-height: 1.5em; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
 #flamegraph { overflow-x: auto; }
+/* d3-flame-graph asks for Verdana, which most systems lack: the page's monospace instead (an id wins over its class rule) */
+#flamegraph .d3-flame-graph-label { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 11px; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 `;
