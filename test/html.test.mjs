@@ -207,7 +207,12 @@ describe("traced-alloc html: the page", function () {
     const at = (n) => names.indexOf(n);
     for (const [dep, user] of [["d3-selection", "d3-transition"], ["d3-array", "d3-scale"], ["d3-time", "d3-time-format"], ["d3-hierarchy", "d3-flame-graph"]])
       expect(at(dep), `${dep} before ${user}`).to.be.within(0, at(user) - 1);
-    const size = Buffer.byteLength(htmlOf(traceOf([codec])));
+    // Each bundled package's notice: its LICENSE text, once per distinct text.
+    const html = htmlOf(traceOf([codec]));
+    for (const s of scripts) expect(html, s.name).to.include(`/*! ${s.name} ${s.version}, ${s.license}`);
+    for (const text of new Set(scripts.map((s) => s.licenseText))) expect(html.split(text).length - 1, text.slice(0, 40)).to.equal(1);
+    expect(scripts.find((s) => s.name === "d3-flame-graph").licenseText).to.match(/Apache License\s+Version 2\.0/);
+    const size = Buffer.byteLength(html);
     console.log(`      page with one site: ${(size / 1024).toFixed(1)} KiB (${scripts.length} bundled scripts)`);
     expect(size).to.be.below(250 * 1024);
   });

@@ -19,10 +19,7 @@ import type { VendorScript } from "./vendor";
 const PEAK_ROWS = 10;
 
 export function renderPage(trace: Trace, vendor: readonly VendorScript[]): string {
-  const scripts = [
-    ...vendor.map((v) => `/* ${v.name} ${v.version} (${v.license}) */\n${v.source}`),
-    clientScript,
-  ].map(inlineScript);
+  const scripts = [...vendor.map(vendorScript()), clientScript].map(inlineScript);
   const hashes = scripts.map((s) => `'sha256-${createHash("sha256").update(s).digest("base64")}'`);
   const csp = `default-src 'none'; script-src ${hashes.join(" ")}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'`;
   const name = path.basename(trace.path);
@@ -62,6 +59,20 @@ ${scripts.map((s) => `<script>${s}</script>`).join("\n")}
 </body>
 </html>
 `;
+}
+
+/**
+ * A bundled script with its notice first: name, version, license, and the LICENSE text the first
+ * time that text occurs (the d3 modules share one).
+ */
+function vendorScript(): (v: VendorScript) => string {
+  const seen = new Map<string, string>(); // LICENSE text -> the package that carried it first
+  return (v) => {
+    const first = seen.get(v.licenseText);
+    if (first === undefined) seen.set(v.licenseText, v.name);
+    const text = v.licenseText === "" ? "" : first === undefined ? `\n\n${v.licenseText}` : ` (the LICENSE text of ${first}, above)`;
+    return `/*! ${v.name} ${v.version}, ${v.license}${text.replaceAll("*/", "* /")} */\n${v.source}`;
+  };
 }
 
 function header(trace: Trace): string {

@@ -12,6 +12,8 @@ export interface VendorScript {
   readonly name: string;
   readonly version: string;
   readonly license: string;
+  /** The package's LICENSE file (the notice its license asks copies to carry), or "" when it has none. */
+  readonly licenseText: string;
   readonly source: string;
 }
 
@@ -49,7 +51,14 @@ function collect(): VendorScript[] {
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as PackageJson;
     for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep, dir);
     const file = name === ENTRY ? ENTRY_UMD : umdFile(pkg);
-    out.push({ name, version: pkg.version, license: pkg.license ?? "see its package", source: fs.readFileSync(path.join(dir, file), "utf8") });
+    const licenseFile = ["LICENSE", "LICENSE.md", "LICENSE.txt"].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+    out.push({
+      name,
+      version: pkg.version,
+      license: pkg.license ?? "see its package",
+      licenseText: licenseFile ? fs.readFileSync(licenseFile, "utf8").trim() : "",
+      source: fs.readFileSync(path.join(dir, file), "utf8"),
+    });
   };
   visit(ENTRY, __dirname);
   return out;
