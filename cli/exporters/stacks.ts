@@ -38,10 +38,6 @@ export const WEIGHTS: Readonly<Record<Weight, { readonly label: string; readonly
   peak: { label: "bytes held at the peak", unit: "bytes" },
 };
 
-export function isWeight(s: string): s is Weight {
-  return Object.prototype.hasOwnProperty.call(WEIGHTS, s);
-}
-
 /**
  * A row's figure: `bytes` (allocated there, with realloc growth at a realloc's own row), `allocs`
  * (allocations plus reallocations: each a new layout), `live` (bytes live at exit), `peak` (bytes
