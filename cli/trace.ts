@@ -450,7 +450,7 @@ function scanEvent(b: Buffer, i: number, end: number): boolean {
 function fieldsOf(o: Record<string, unknown>): void {
   resetFields();
   const e = o.event;
-  F.eventName = typeof e === "string" ? e : JSON.stringify(e);
+  F.eventName = JSON.stringify(e);
   F.event = e === "alloc" ? EV_ALLOC : e === "realloc" ? EV_REALLOC : e === "dealloc" ? EV_DEALLOC : EV_NONE;
   const n = (name: string): number => {
     const v = o[name];
@@ -841,7 +841,9 @@ function finish(rd: Reader, truncated: boolean): Trace {
     }
     let peak: Peak | undefined = p.peakRecord;
     if (p.end === undefined || p.peakRecord === undefined) {
-      if (rd.events > 0 || p.header !== undefined) {
+      if (rd.version === 0) {
+        if (p.thread === 0) rd.warn(`the earlier NDJSON (no header) has no end or peak records: totals, live bytes and the peak are computed from the events`);
+      } else {
         rd.warn(
           `${name} has no ${p.end === undefined ? "end" : "peak"} record (the program was killed, or the trace cut short): ` +
             `its totals, live bytes and peak are recomputed from the events` +
