@@ -66,7 +66,7 @@ const markupOf = (html) => html.replace(/<script[^>]*>[\s\S]*?<\/script>/gi, "")
 const unescape = (s) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
 /** The site table's rows: each cell's text (tags dropped, entities decoded). */
 function siteRows(html) {
-  const body = html.slice(html.indexOf('<table id="sites">'));
+  const body = html.slice(html.indexOf('<table id="sites"'));
   const tbody = body.slice(body.indexOf("<tbody>"), body.indexOf("</tbody>"));
   return [...tbody.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((r) =>
     [...r[1].matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => unescape(c[1].replace(/<span class="via">/g, " ").replace(/<[^>]+>/g, ""))),
@@ -122,6 +122,15 @@ describe("traced-alloc html: the page", function () {
     expect(siteRows(one)[0]).to.have.length(7);
     expect(siteRows(two).map((r) => r[2])).to.deep.equal(["0", "1"]);
     expect(two).to.include("2 threads");
+  });
+
+  it("a table of many sites shows the first 1,000 rows (the page's script shows others on sorting or filtering)", () => {
+    const many = Array.from({ length: 1200 }, (_, i) => site({ ...codec, line: i + 1, bytes: 5000 - i }));
+    const html = htmlOf(traceOf(many));
+    const trs = [...html.matchAll(/<tr data-i="(\d+)"[^>]*?( hidden)?>/g)];
+    expect(trs).to.have.length(1200);
+    expect(trs.filter((m) => m[2]).map((m) => Number(m[1]))).to.deep.equal(Array.from({ length: 200 }, (_, i) => 1000 + i));
+    expect(html).to.include('<span id="shown">1,200 sites, the first 1,000 shown (sort or filter for the others)</span>');
   });
 
   it("live bytes over time: an SVG line through the timeline, the peak marked; no timeline, a sentence", () => {

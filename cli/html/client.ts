@@ -30,34 +30,48 @@ export const clientScript = `(function () {
       : th.getAttribute("aria-sort") === "ascending" ? "descending"
       : numeric ? "descending" : "ascending";
     var sign = order === "ascending" ? 1 : -1;
-    var value = function (row) {
-      var v = row.cells[column].dataset.v;
-      return numeric ? Number(v) : v;
-    };
-    rows.sort(function (a, b) {
-      var x = value(a), y = value(b);
-      return (x < y ? -1 : x > y ? 1 : 0) * sign || Number(a.dataset.i) - Number(b.dataset.i);
+    // Each row's key read once (reading the DOM inside the comparison is slow with many rows).
+    var keyed = rows.map(function (row, i) {
+      var v = row.cells[column].getAttribute("data-v");
+      return { row: row, v: numeric ? Number(v) : v, i: Number(row.getAttribute("data-i")) };
     });
+    keyed.sort(function (a, b) {
+      return (a.v < b.v ? -1 : a.v > b.v ? 1 : 0) * sign || a.i - b.i;
+    });
+    rows = keyed.map(function (k) { return k.row; });
     headers.forEach(function (h) { h.removeAttribute("aria-sort"); });
     th.setAttribute("aria-sort", order);
+    // Emptied first, then refilled at once: moving rows one by one within the table is slow.
+    body.textContent = "";
     var fragment = document.createDocumentFragment();
     rows.forEach(function (r) { fragment.appendChild(r); });
     body.appendChild(fragment);
+    showRows();
   }
   headers.forEach(function (th) {
     var button = th.querySelector("button");
     if (button) button.addEventListener("click", function () { sortBy(th); });
   });
 
-  function applyFilter() {
+  // At most "limit" rows are shown at once (a table of many thousand rows is slow to lay out):
+  // the first ones, in the current order, that match the filter.
+  var limit = Number(table.dataset.limit);
+  var count = function (n) { return n.toLocaleString("en-US"); };
+  function showRows() {
     var q = filter.value.trim().toLowerCase();
     var n = 0;
     rows.forEach(function (r) {
       var match = q === "" || r.dataset.filter.indexOf(q) !== -1;
-      r.hidden = !match;
       if (match) n++;
+      r.hidden = !match || n > limit;
     });
-    shown.textContent = q === "" ? rows.length + " sites" : n + " of " + rows.length + " sites";
+    var text = q === "" ? count(n) + " sites" : count(n) + " of " + count(rows.length) + " sites";
+    if (n > limit) text += ", the first " + count(limit) + " shown (sort or filter for the others)";
+    shown.textContent = text;
+  }
+  function applyFilter() {
+    showRows();
+    var q = filter.value.trim().toLowerCase();
     if (chart) { if (q === "") chart.clear(); else chart.search(q); }
   }
   filter.addEventListener("input", applyFilter);

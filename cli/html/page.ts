@@ -17,6 +17,8 @@ import type { VendorScript } from "./vendor";
 
 /** How many of the sites held at the peak the page lists. */
 const PEAK_ROWS = 10;
+/** How many rows of the site table are shown at once (the others: by sorting or filtering). */
+export const TABLE_ROWS = 1000;
 
 export function renderPage(trace: Trace, vendor: readonly VendorScript[]): string {
   const scripts = [...vendor.map(vendorScript()), clientScript].map(inlineScript);
@@ -148,7 +150,7 @@ function siteRow(s: SiteFigures, i: number, threads: boolean): string {
   const placeOrder = `${s.file}:${String(s.line).padStart(9, "0")}:${String(s.col).padStart(9, "0")}`;
   const filterText = [place, s.kind, s.key, inner && `via ${inner}`, threads ? `thread ${s.thread}` : ""].join(" ").toLowerCase();
   const e = est(s.sampled);
-  return `<tr data-i="${i}" data-filter="${esc(filterText)}"><td data-v="${esc(placeOrder)}" title="${esc(s.key)}"><span class="place">${esc(place)}</span>${
+  return `<tr data-i="${i}" data-filter="${esc(filterText)}"${i >= TABLE_ROWS ? " hidden" : ""}><td data-v="${esc(placeOrder)}" title="${esc(s.key)}"><span class="place">${esc(place)}</span>${
     inner ? `<span class="via">via ${esc(inner)}</span>` : ""
   }</td><td data-v="${esc(s.kind)}">${esc(s.kind)}</td>${threads ? num(s.thread, String(s.thread)) : ""}${num(s.allocs, count(s.allocs))}${num(
     s.reallocs,
@@ -178,8 +180,8 @@ function siteTable(trace: Trace): string {
 <h2>Sites</h2>
 <div class="tools"><input id="filter" type="search" placeholder="filter: file, line, kind, key" aria-label="filter the sites"><span id="shown">${count(
     trace.sites.length,
-  )} sites</span></div>
-<div class="scroll"><table id="sites"><thead><tr>${head}</tr></thead>
+  )} sites${trace.sites.length > TABLE_ROWS ? `, the first ${count(TABLE_ROWS)} shown (sort or filter for the others)` : ""}</span></div>
+<div class="scroll"><table id="sites" data-limit="${TABLE_ROWS}"><thead><tr>${head}</tr></thead>
 <tbody>
 ${trace.sites.map((s, i) => siteRow(s, i, threads)).join("\n")}
 </tbody></table></div>
