@@ -283,6 +283,9 @@ describe("traced-alloc export", function () {
       expect(caller, r.stdout).to.include(`src/main.ts:${top.line}`);
       const inuse = spawnSync("go", ["tool", "pprof", "-sample_index=inuse_space", "-top", "-lines", file], { encoding: "utf8", timeout: 30_000 });
       expect(inuse.stdout).to.match(/Type: inuse_space/);
+      // Every sample is tagged with its thread, the main thread's 0 included.
+      const tags = spawnSync("go", ["tool", "pprof", "-tags", file], { encoding: "utf8", timeout: 30_000 });
+      expect(tags.stdout).to.match(/thread: Total/).and.match(/\(\s*100%\): 0$/m);
     });
   });
 
@@ -417,7 +420,9 @@ describe("traced-alloc export: exporters on hand-made traces", () => {
 
   it("pprof labels each sample with its thread; speedscope keeps the bytes profile of an empty trace", () => {
     const p = Profile.decode(gunzipSync(pprof(twoThreads)));
-    expect(p.sample.map((s) => [p.stringTable.strings[Number(s.label[0].key)], Number(s.label[0].num)])).to.deep.equal([["thread", 0], ["thread", 1]]);
+    const str = (i) => p.stringTable.strings[Number(i)];
+    // The main thread's 0 has a unit: pprof's decoder drops a numeric label 0 without one.
+    expect(p.sample.map((s) => [str(s.label[0].key), Number(s.label[0].num), str(s.label[0].numUnit)])).to.deep.equal([["thread", 0, "thread"], ["thread", 1, "thread"]]);
     const empty = JSON.parse(speedscope(traceOf([]), "live", "test"));
     expect(empty.profiles).to.deep.equal([{ type: "sampled", name: "bytes allocated", unit: "bytes", startValue: 0, endValue: 0, samples: [], weights: [] }]);
     expect(collapsed(traceOf([]), "bytes")).to.equal("");

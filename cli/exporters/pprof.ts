@@ -11,7 +11,8 @@
  * - `peak_space`/bytes: bytes held at the peak of live bytes.
  * One Function a frame (`name`, `system_name` = the site's stable key, `filename`, `start_line` =
  * the site's line) and one Location a frame, whose Line has the site's line and column (1-based).
- * Stacks are leaf first, as the format wants. Each sample carries a numeric label `thread`.
+ * Stacks are leaf first, as the format wants (with a `thread N` root frame where the trace has more
+ * than one thread). Each sample carries a numeric label `thread` (0 = main): `-tagfocus=thread=1`.
  */
 import { gzipSync } from "node:zlib";
 import { Function as PFunction, Label, Line, Location, Mapping, Profile, Sample, StringTable, ValueType } from "pprof-format";
@@ -66,7 +67,8 @@ export function pprof(trace: Trace): Buffer {
       new Sample({
         locationId: ids.reverse(),
         value: values,
-        label: [new Label({ key: threadKey, num: stack.site.thread })],
+        // With a unit: pprof drops a numeric label whose value is 0 and has none (the main thread).
+        label: [new Label({ key: threadKey, num: stack.site.thread, numUnit: strings.dedup("thread") })],
       }),
     );
   }
