@@ -5,11 +5,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parse } from "./args";
 import { type Command, type Io, UsageError } from "./command";
+import { human } from "./format";
 import type { Trace } from "./model";
-import { bytes } from "./html/format";
 import { renderPage } from "./html/page";
 import { flameGraphScripts } from "./html/vendor";
+import { readTrace } from "./trace";
 
 const help = `traced-alloc html <trace> [-o report.html]
 
@@ -41,45 +43,23 @@ export function defaultOutput(tracePath: string): string {
   return (ext ? tracePath.slice(0, -ext.length) : tracePath) + ".html";
 }
 
-function parse(args: string[]): { trace: string; output?: string } | "help" {
-  const positional: string[] = [];
-  let output: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === "-h" || a === "--help") return "help";
-    if (a === "-o" || a === "--output") {
-      if (i + 1 >= args.length) throw new UsageError(`${a} needs a file name: traced-alloc html <trace> -o report.html`);
-      output = args[++i];
-    } else if (a.startsWith("--output=")) output = a.slice("--output=".length);
-    else if (a.startsWith("-") && a !== "-") throw new UsageError(`traced-alloc html: unknown option ${a} (see traced-alloc html --help)`);
-    else positional.push(a);
-  }
-  if (positional.length === 0) throw new UsageError("traced-alloc html needs a trace file: traced-alloc html <trace> [-o report.html]");
-  if (positional.length > 1)
-    throw new UsageError(`traced-alloc html takes one trace, not ${positional.length} (${positional.join(", ")}): traced-alloc html <trace> [-o report.html]`);
-  if (output === "") throw new UsageError("traced-alloc html: -o needs a file name");
-  return { trace: positional[0], output };
-}
-
 export const command: Command = {
   name: "html",
   summary: "one self-contained HTML page: totals, peak, live bytes over time, site table, flame graph",
   help,
   async run(args: string[], io: Io): Promise<number> {
-    const opts = parse(args);
-    if (opts === "help") {
+    const a = parse("html", args, { output: { type: "string", short: "o" } }, ["trace"]);
+    if (a.help) {
       io.out(help);
       return 0;
     }
-    const tracePath = path.resolve(io.cwd, opts.trace);
-    const output = opts.output ?? defaultOutput(opts.trace);
+    const traceArg = a.positionals[0];
+    const output = (a.options.output as string | undefined) ?? defaultOutput(traceArg);
+    if (output === "") throw new UsageError("html: -o needs a file name (see 'traced-alloc html --help')");
+    const tracePath = path.resolve(io.cwd, traceArg);
     const outPath = output === "-" ? "-" : path.resolve(io.cwd, output);
-    if (outPath === tracePath) throw new UsageError(`traced-alloc html would overwrite the trace ${opts.trace}: choose another file with -o`);
-    // cli/trace.ts is the shared reader (another part of the command line).
-    const { readTrace } = require("./trace") as {
-      readTrace(file: string, options: { name: string; onWarning(message: string): void }): Promise<Trace>;
-    };
-    const trace = await readTrace(tracePath, { name: opts.trace, onWarning: (m) => io.err(`traced-alloc html: warning: ${m}\n`) });
+    if (outPath === tracePath) throw new UsageError(`html: -o ${output} would overwrite the trace: choose another file`);
+    const trace = await readTrace(tracePath, { name: traceArg, onWarning: (m) => io.err(`traced-alloc: warning: ${m}\n`) });
     const page = htmlOf(trace);
     if (outPath === "-") {
       io.out(page);
@@ -89,9 +69,9 @@ export const command: Command = {
       fs.writeFileSync(outPath, page);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new UsageError(`traced-alloc html cannot write ${output}: ${err.code ?? err.message} (choose another file with -o)`);
+      throw new UsageError(`html: cannot write ${output}: ${err.code ?? err.message} (choose another file with -o)`);
     }
-    io.out(`${output}: ${bytes(Buffer.byteLength(page))}, ${trace.sites.length} sites, from ${opts.trace}\n`);
+    io.out(`${output}: ${human(Buffer.byteLength(page))}, ${trace.sites.length} sites, from ${traceArg}\n`);
     return 0;
   },
 };

@@ -241,11 +241,12 @@ describe("traced-alloc html: usage", () => {
 
   it("bad usage is a UsageError naming the fix", async () => {
     for (const [args, message] of [
-      [[], /needs a trace file/],
-      [["a.ndjson", "b.ndjson"], /takes one trace, not 2/],
-      [["a.ndjson", "--top", "3"], /unknown option --top/],
-      [["a.ndjson", "-o"], /-o needs a file name/],
-      [["a.ndjson", "-o", "/tmp/a.ndjson"], /would overwrite the trace/],
+      [[], /^html: missing <trace> \(usage: traced-alloc html <trace>/],
+      [["a.ndjson", "b.ndjson"], /^html: unexpected argument "b\.ndjson"/],
+      [["a.ndjson", "--top", "3"], /^html: unknown option --top/],
+      [["a.ndjson", "-o"], /^html: -o, --output needs a value/],
+      [["a.ndjson", "-o", ""], /^html: -o needs a file name/],
+      [["a.ndjson", "-o", "/tmp/a.ndjson"], /^html: -o \/tmp\/a\.ndjson would overwrite the trace/],
     ]) {
       const err = await command.run(args, io()).then(() => undefined, (e) => e);
       expect(err, String(args)).to.be.instanceOf(UsageError);
@@ -318,7 +319,7 @@ describe("traced-alloc html: through the bin, on real traces", function () {
     for (const [args, message] of [
       [["html", "missing.ndjson"], /missing\.ndjson/],
       [["html", "bad.ndjson"], /bad\.ndjson:2: /],
-      [["html"], /needs a trace file/],
+      [["html"], /missing <trace>/],
       [["html", "trace.ndjson", "--bogus"], /unknown option --bogus/],
       [["html", "trace.ndjson", "-o", "no/such/folder/x.html"], /cannot write no\/such\/folder\/x\.html: ENOENT/],
     ]) {

@@ -15,7 +15,7 @@ const seenLines = (stderr) =>
 
 describe("@track_caller", function () {
   this.timeout(60_000);
-  let traced, plain, seen, events, stdout;
+  let traced, plain, seen, events, records, stdout;
   before(() => {
     traced = compile(dir);
     plain = compile(dir, { plugin: false });
@@ -26,6 +26,7 @@ describe("@track_caller", function () {
     // Where allocations are reported: allocs and reallocs. (The deallocs of the collection before
     // exit are at their allocs' places; fixtures/track-caller/expected.log has the whole log.)
     events = r.events.filter((e) => e.event !== "dealloc");
+    records = r.records;
     stdout = r.stdout;
   });
 
@@ -78,6 +79,22 @@ describe("@track_caller", function () {
     expect(at(17)).to.deep.equal(["new ArrayBuffer:26"]); // BigPool.get -> super.get()
     expect(at(21)).to.deep.equal(["new Float64Array:12", "new Int32Array:43"]); // abstract method, object-literal method
     expect(at(26)).to.deep.equal(["new Int32Array:28"]); // objectHelpers[key]()
+  });
+
+  it("the trace's site record of a caller's line names the site inside the helper (`inner`), keyed `caller>inner`", () => {
+    const sites = new Map(records.filter((r) => r.site !== undefined && r.event === undefined).map((r) => [r.site, r]));
+    const at10 = events.filter((e) => e.file === "src/main.ts" && e.line === 10).map((e) => sites.get(e.site));
+    expect(at10).to.have.length(2);
+    for (const s of at10) {
+      // twice() calls makeBytes() twice: a chain, so the inner site is makeBytes()'s `new Uint8Array`.
+      expect(s.inner, JSON.stringify(s)).to.include({ file: "src/helpers.ts" });
+      expect(s.inner.key).to.match(/^src\/helpers\.ts#makeBytes\/new Uint8Array#\d+$/);
+      expect(s.key).to.match(/^src\/main\.ts#.*>src\/helpers\.ts#makeBytes\/new Uint8Array#\d+$/);
+    }
+    // A site at its own line has no inner site.
+    const own = events.filter((e) => e.file === "src/helpers.ts").map((e) => sites.get(e.site));
+    expect(own.length).to.be.greaterThan(0);
+    for (const s of own) expect(s.inner).to.equal(undefined);
   });
 
   it("async functions and generators report the call, not where they resume", () => {

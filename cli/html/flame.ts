@@ -4,6 +4,7 @@
  * through `@track_caller` is two frames: the caller's line, then the site inside the marked function.
  * Frames with the same name under the same parent are one frame (their bytes added).
  */
+import { at } from "../format";
 import type { SiteFigures } from "../model";
 
 export interface Frame {
@@ -18,17 +19,15 @@ export function flameTree(sites: readonly SiteFigures[], rootName = "all"): Fram
   const byPath = new Map<string, Frame>(); // the names from the root, each ended by NUL -> frame
   for (const s of sites) {
     if (s.bytes <= 0) continue;
-    const stack = s.inner
-      ? [`${s.file}:${s.line}:${s.col}`, `${s.inner.file}:${s.inner.line}:${s.inner.col} ${s.kind}`]
-      : [`${s.file}:${s.line}:${s.col} ${s.kind}`];
+    const stack = s.inner ? [at(s), `${at(s.inner)} ${s.kind}`] : [`${at(s)} ${s.kind}`];
     root.value += s.bytes;
     let node = root;
-    let at = "";
+    let trail = "";
     for (const name of stack) {
-      at += `${name}\0`;
-      let child = byPath.get(at);
+      trail += `${name}\0`;
+      let child = byPath.get(trail);
       if (child === undefined) {
-        byPath.set(at, (child = { name, value: 0, children: [] }));
+        byPath.set(trail, (child = { name, value: 0, children: [] }));
         node.children.push(child);
       }
       child.value += s.bytes;

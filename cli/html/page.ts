@@ -10,10 +10,13 @@ import type { SiteFigures, Trace } from "../model";
 import { clientScript } from "./client";
 import { esc, inlineScript, scriptJson } from "./escape";
 import { flameTree } from "./flame";
-import { bytes, count, est, ms } from "./format";
+import { at, est, human, ms, percent } from "../format";
 import { css } from "./style";
 import { timelineSvg } from "./timeline";
 import type { VendorScript } from "./vendor";
+
+/** A count with thousands separators: `1,234,567` (estimates, fractional, rounded). */
+const count = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** How many of the sites held at the peak the page lists. */
 const PEAK_ROWS = 10;
@@ -105,13 +108,13 @@ function figures(trace: Trace): string {
   const arrays = trace.sites.some((s) => s.estimated) ? "~" : "";
   const p = trace.peak;
   return `<section class="figures" id="totals">
-${figure("bytes", "allocated", `${arrays}${bytes(t.bytes)}`, `${count(t.bytes)} bytes`)}
+${figure("bytes", "allocated", `${arrays}${human(t.bytes)}`, `${count(t.bytes)} bytes`)}
 ${figure("allocs", "allocations", count(t.allocs), `${count(t.reallocs)} reallocs`)}
 ${figure("deallocs", "deallocations", `${e}${count(t.deallocs)}`)}
-${figure("live", "live at exit", `${e}${bytes(t.live)}`)}
+${figure("live", "live at exit", `${e}${human(t.live)}`)}
 ${
   p
-    ? figure("peak", "peak live", `${est(p.estimated)}${bytes(p.bytes)}`, `at ${ms(p.t)}, after ${count(p.allocs)} allocs`, "peak")
+    ? figure("peak", "peak live", `${est(p.estimated)}${human(p.bytes)}`, `at ${ms(p.t)}, after ${count(p.allocs)} allocs`, "peak")
     : figure("peak", "peak live", "none", "nothing was live", "peak")
 }
 ${figure("sites", "sites", count(trace.sites.length))}
@@ -123,13 +126,13 @@ function peakSection(trace: Trace): string {
   if (!p || p.sites.length === 0) return "";
   const rows = p.sites.slice(0, PEAK_ROWS).map(
     (s) =>
-      `<tr><td><span class="place">${esc(`${s.file}:${s.line}:${s.col}`)}</span></td><td>${esc(s.kind)}</td><td class="num">${esc(
-        `${est(p.estimated)}${bytes(s.bytes)}`,
-      )}</td><td class="num">${esc(p.bytes > 0 ? `${((100 * s.bytes) / p.bytes).toFixed(1)}%` : "")}</td></tr>`,
+      `<tr><td><span class="place">${esc(at(s))}</span></td><td>${esc(s.kind)}</td><td class="num">${esc(
+        `${est(p.estimated)}${human(s.bytes)}`,
+      )}</td><td class="num">${esc(percent(s.bytes, p.bytes))}</td></tr>`,
   );
   const more = p.sites.length > PEAK_ROWS ? `<p class="note">and ${count(p.sites.length - PEAK_ROWS)} more sites.</p>` : "";
   return `<section id="at-peak">
-<h2>Held at the peak (${esc(`${est(p.estimated)}${bytes(p.bytes)}`)} at ${esc(ms(p.t))})</h2>
+<h2>Held at the peak (${esc(`${est(p.estimated)}${human(p.bytes)}`)} at ${esc(ms(p.t))})</h2>
 <table><thead><tr><th>site</th><th>kind</th><th class="num">bytes</th><th class="num">share</th></tr></thead>
 <tbody>
 ${rows.join("\n")}
@@ -144,8 +147,8 @@ function num(value: number, text: string, title?: string): string {
 }
 
 function siteRow(s: SiteFigures, i: number, threads: boolean): string {
-  const place = `${s.file}:${s.line}:${s.col}`;
-  const inner = s.inner ? `${s.inner.file}:${s.inner.line}:${s.inner.col}` : "";
+  const place = at(s);
+  const inner = s.inner ? at(s.inner) : "";
   // Sorting by site: by file, then line, then column (zero-padded so text order is number order).
   const placeOrder = `${s.file}:${String(s.line).padStart(9, "0")}:${String(s.col).padStart(9, "0")}`;
   const filterText = [place, s.kind, s.key, inner && `via ${inner}`, threads ? `thread ${s.thread}` : ""].join(" ").toLowerCase();
@@ -155,9 +158,9 @@ function siteRow(s: SiteFigures, i: number, threads: boolean): string {
   }</td><td data-v="${esc(s.kind)}">${esc(s.kind)}</td>${threads ? num(s.thread, String(s.thread)) : ""}${num(s.allocs, count(s.allocs))}${num(
     s.reallocs,
     count(s.reallocs),
-  )}${num(s.bytes, `${est(s.estimated)}${bytes(s.bytes)}`, `${count(s.bytes)} bytes`)}${num(s.atPeak, `${e}${bytes(s.atPeak)}`)}${num(
+  )}${num(s.bytes, `${est(s.estimated)}${human(s.bytes)}`, `${count(s.bytes)} bytes`)}${num(s.atPeak, `${e}${human(s.atPeak)}`)}${num(
     s.live,
-    `${e}${bytes(s.live)}`,
+    `${e}${human(s.live)}`,
   )}</tr>`;
 }
 

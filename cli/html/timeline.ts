@@ -4,7 +4,7 @@
  */
 import type { LivePoint, Peak } from "../model";
 import { esc } from "./escape";
-import { bytes, est, ms } from "./format";
+import { est, human, ms } from "../format";
 
 const W = 900; // viewBox width and height, in SVG units (the SVG scales to the page's width)
 const H = 220;
@@ -25,7 +25,7 @@ export function timelineSvg(points: readonly LivePoint[], peak: Peak | undefined
   const parts: string[] = [];
   for (const v of [0, yMax / 2, yMax]) {
     parts.push(`<line class="grid" x1="${LEFT}" x2="${W - RIGHT}" y1="${f(y(v))}" y2="${f(y(v))}"/>`);
-    parts.push(`<text class="axis" x="${LEFT - 6}" y="${f(y(v) + 4)}" text-anchor="end">${esc(bytes(v))}</text>`);
+    parts.push(`<text class="axis" x="${LEFT - 6}" y="${f(y(v) + 4)}" text-anchor="end">${esc(human(v))}</text>`);
   }
   for (const [t, anchor] of [[0, "start"], [tMax / 2, "middle"], [tMax, "end"]] as const) {
     parts.push(`<text class="axis" x="${f(x(t))}" y="${H - 8}" text-anchor="${anchor}">${esc(ms(t))}</text>`);
@@ -34,7 +34,7 @@ export function timelineSvg(points: readonly LivePoint[], peak: Peak | undefined
   if (peak) {
     const px = x(peak.t);
     const py = y(peak.bytes);
-    const label = `peak ${est(peak.estimated)}${bytes(peak.bytes)} at ${ms(peak.t)}`;
+    const label = `peak ${est(peak.estimated)}${human(peak.bytes)} at ${ms(peak.t)}`;
     const anchor = px > W - 200 ? "end" : px < LEFT + 100 ? "start" : "middle";
     parts.push(
       `<line class="peak" x1="${f(px)}" x2="${f(px)}" y1="${f(py)}" y2="${f(y(0))}"/>`,
@@ -42,6 +42,6 @@ export function timelineSvg(points: readonly LivePoint[], peak: Peak | undefined
       `<text class="peak" x="${f(px)}" y="${f(Math.max(py - 8, 12))}" text-anchor="${anchor}">${esc(label)}</text>`,
     );
   }
-  const desc = `Live bytes over ${ms(tMax)}${peak ? `, peak ${est(peak.estimated)}${bytes(peak.bytes)} at ${ms(peak.t)}` : ""}`;
+  const desc = `Live bytes over ${ms(tMax)}${peak ? `, peak ${est(peak.estimated)}${human(peak.bytes)} at ${ms(peak.t)}` : ""}`;
   return `<svg id="timeline" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(desc)}">${parts.join("")}</svg>`;
 }
