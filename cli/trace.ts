@@ -69,19 +69,101 @@ class Row {
     readonly kind: string,
     readonly key: string,
     readonly inner: (Place & { key: string }) | undefined,
+    /** Its index in its thread's rows. */
+    readonly n: number,
   ) {}
 }
 
-/** A followed object: its current size, its weight, its allocation's row. */
-class Held {
-  constructor(
-    public size: number,
-    readonly weight: number,
-    readonly row: Row,
-    /** The thread's allocation count just after it was made; -1 when not followed exactly. */
-    readonly index: number,
-  ) {}
+/**
+ * The followed objects of a thread, by id: an open-addressing hash table over typed arrays (no
+ * object and no Map entry per object: a trace under `lifetimes` can have millions live at once).
+ * Per object: its current size, its weight, its allocation's row (an index into the thread's
+ * rows), and the thread's allocation count just after it was made (-1 when not followed exactly).
+ * Grows and shrinks with the number of objects live, never with the number of events.
+ */
+class HeldTable {
+  count = 0;
+  /** Slots used or deleted: past half the capacity, the table is rebuilt. */
+  private used = 0;
+  private mask = 0;
+  /** 0 empty, 1 an object, 2 deleted. */
+  private state = new Uint8Array(0);
+  private ids = new Float64Array(0);
+  size = new Float64Array(0);
+  weight = new Float64Array(0);
+  index = new Float64Array(0);
+  row = new Int32Array(0);
+
+  constructor() {
+    this.resize(MIN_HELD);
+  }
+
+  /**
+   * Where `id` goes: its low bits (a thread's ids count up from threadId × 2^32, so consecutive
+   * objects sit in consecutive slots, which keeps the table's memory traffic sequential), mixed
+   * with the high bits.
+   */
+  private slotOf(id: number): number {
+    const hi = id > 0xffffffff || id < 0 ? Math.imul(Math.floor(id / 4294967296) | 0, 0x9e3779b1) : 0;
+    return ((id >>> 0) ^ hi) & this.mask;
+  }
+
+  /** The slot of `id`, or -1. */
+  find(id: number): number {
+    const st = this.state;
+    for (let i = this.slotOf(id); ; i = (i + 1) & this.mask) {
+      const s = st[i];
+      if (s === 0) return -1;
+      if (s === 1 && this.ids[i] === id) return i;
+    }
+  }
+
+  /** Adds `id` (or replaces it, as a Map would). */
+  add(id: number, size: number, weight: number, row: number, index: number): void {
+    const old = this.find(id);
+    if (old >= 0) {
+      this.fill(old, id, size, weight, row, index);
+      return;
+    }
+    if ((this.used + 1) * 2 > this.state.length) this.resize(this.count * 4 > this.state.length ? this.state.length * 2 : this.state.length);
+    const st = this.state;
+    let i = this.slotOf(id);
+    while (st[i] === 1) i = (i + 1) & this.mask;
+    if (st[i] === 0) this.used++;
+    st[i] = 1;
+    this.count++;
+    this.fill(i, id, size, weight, row, index);
+  }
+
+  private fill(i: number, id: number, size: number, weight: number, row: number, index: number): void {
+    this.ids[i] = id;
+    this.size[i] = size;
+    this.weight[i] = weight;
+    this.row[i] = row;
+    this.index[i] = index;
+  }
+
+  remove(slot: number): void {
+    this.state[slot] = 2;
+    this.count--;
+    if (this.count * 8 < this.state.length && this.state.length > MIN_HELD) this.resize(this.state.length / 2);
+  }
+
+  /** Rebuilt with `capacity` slots (a power of two), without the deleted ones. */
+  private resize(capacity: number): void {
+    const { state, ids, size, weight, row, index } = this;
+    this.state = new Uint8Array(capacity);
+    this.ids = new Float64Array(capacity);
+    this.size = new Float64Array(capacity);
+    this.weight = new Float64Array(capacity);
+    this.index = new Float64Array(capacity);
+    this.row = new Int32Array(capacity);
+    this.mask = capacity - 1;
+    this.used = this.count = 0;
+    for (let i = 0; i < state.length; i++) if (state[i] === 1) this.add(ids[i], size[i], weight[i], row[i], index[i]);
+  }
 }
+const MIN_HELD = 1024;
 
 /** Live bytes over time for one thread, in at most TIMELINE_POINTS buckets of a width that doubles when full. */
 class Series {
@@ -135,7 +217,7 @@ class Part {
   /** Rows by place, kind and key, for events without a site record (the earlier format). */
   readonly places = new Map<string, Row>();
   readonly rows: Row[] = [];
-  readonly held = new Map<number, Held>();
+  readonly held = new HeldTable();
   /** Allocations so far in this thread (the runtime's `sampler.allocs`). */
   allocs = 0;
   live = 0;
@@ -631,7 +713,7 @@ class Reader {
       const ip = this.placeOf(ii, "site record's inner site");
       inner = { ...ip, key: typeof ii.key === "string" ? ii.key : `${ip.file}:${ip.line}:${ip.col}/${kind}` };
     }
-    const row = new Row(p.thread, place, kind, (key as string | undefined) ?? `${place.file}:${place.line}:${place.col}/${kind}`, inner);
+    const row = new Row(p.thread, place, kind, (key as string | undefined) ?? `${place.file}:${place.line}:${place.col}/${kind}`, inner, p.rows.length);
     p.sites.set(n, row);
     p.rows.push(row);
   }
@@ -698,7 +780,7 @@ class Reader {
       } else if (!p.sampling) weight = 1;
       else return; // after the sampling record, not followed: counted, never live
       if (Number.isNaN(id)) return; // cannot be paired with its dealloc
-      p.held.set(id, new Held(size, weight, row, weight === 1 ? p.allocs : -1));
+      p.held.add(id, size, weight, row.n, weight === 1 ? p.allocs : -1);
       this.grow(p, row, size * weight, t);
     } else if (F.event === EV_REALLOC) {
       const newSize = F.newSize;
@@ -706,22 +788,28 @@ class Reader {
       row.reallocs++;
       if (newSize > size) row.bytes += newSize - size;
       if (newSize > row.max) row.max = newSize;
-      const h = p.held.get(id);
-      if (h === undefined) return;
-      const delta = (newSize - h.size) * h.weight;
-      h.size = newSize;
-      if (delta > 0) this.grow(p, h.row, delta, t);
-      else if (delta < 0) this.shrink(p, h.row, -delta, t);
+      const h = p.held.find(id);
+      if (h < 0) return;
+      const delta = (newSize - p.held.size[h]) * p.held.weight[h];
+      p.held.size[h] = newSize;
+      const at = p.rows[p.held.row[h]];
+      if (delta > 0) this.grow(p, at, delta, t);
+      else if (delta < 0) this.shrink(p, at, -delta, t);
     } else {
-      const h = p.held.get(id);
-      if (h === undefined) {
+      const held = p.held;
+      const h = held.find(id);
+      if (h < 0) {
         p.strays++;
         return;
       }
-      p.held.delete(id);
-      h.row.deallocs += h.weight;
-      this.shrink(p, h.row, h.size * h.weight, t);
-      if (h.index >= 0 && p.allocs - h.index < TEMPORARY_WINDOW) h.row.temporaries++;
+      const at = p.rows[held.row[h]];
+      const weight = held.weight[h];
+      const bytes = held.size[h] * weight;
+      const index = held.index[h];
+      held.remove(h);
+      at.deallocs += weight;
+      this.shrink(p, at, bytes, t);
+      if (index >= 0 && p.allocs - index < TEMPORARY_WINDOW) at.temporaries++;
     }
   }
 
@@ -743,7 +831,7 @@ class Reader {
     let r = p.places.get(k);
     if (r === undefined) {
       const place = { file, line: F.line, col: F.col };
-      r = new Row(p.thread, place, kind, key ?? `${file}:${F.line}:${F.col}/${kind}`, undefined);
+      r = new Row(p.thread, place, kind, key ?? `${file}:${F.line}:${F.col}/${kind}`, undefined, p.rows.length);
       p.places.set(k, r);
       p.rows.push(r);
     }

@@ -280,6 +280,25 @@ describe("readTrace: formats, threads, the timeline", function () {
     expect(t.threads.map((p) => p.thread)).to.deep.equal([0, 1]);
   });
 
+  it("allocs pair with their deallocs and reallocs by id, whatever the ids' spacing and order (the reader's table of live objects)", async () => {
+    const head = { trace: "traced-allocator", version: 1, pid: 1, thread: 0, start: "2026-01-01T00:00:00.000Z", root: "/x", lifetimes: { exact: "all" } };
+    const recs = [head, { site: 1, file: "src/a.ts", line: 1, col: 1, kind: "new ArrayBuffer", key: "a", thread: 0 }, { site: 2, file: "src/a.ts", line: 2, col: 1, kind: "ArrayBuffer.prototype.resize", key: "b", thread: 0 }];
+    // Ids that all fall on the same slots of a small table (multiples of 2^20), and a few huge ones.
+    const ids = [...Array.from({ length: 3000 }, (_, i) => (i + 1) * 2 ** 20), ...Array.from({ length: 50 }, (_, i) => 2 ** 52 - i)];
+    let t = 0;
+    for (const id of ids) recs.push({ event: "alloc", size: 10, align: 1, site: 1, id, t: (t += 0.01), thread: 0 });
+    for (const id of ids.slice(0, 100)) recs.push({ event: "realloc", size: 10, align: 1, newSize: 30, site: 2, id, t: (t += 0.01), thread: 0 });
+    const freed = ids.filter((_, i) => i % 3 === 0).reverse();
+    for (const id of freed) recs.push({ event: "dealloc", size: 10, align: 1, site: 1, id, t: (t += 0.01), thread: 0 });
+    const trace = await readTrace(writeTrace(path.join(dir, "ids.ndjson"), recs));
+    const alloc = trace.sites.find((s) => s.kind === "new ArrayBuffer");
+    const resizedFreed = ids.slice(0, 100).filter((_, i) => i % 3 === 0).length;
+    expect(alloc.deallocs).to.equal(freed.length);
+    expect(alloc.live).to.equal((ids.length - freed.length) * 10 + (100 - resizedFreed) * 20);
+    expect(trace.peak.bytes).to.equal(ids.length * 10 + 100 * 20);
+    expect(trace.warnings.join("\n")).to.not.match(/not followed/); // every dealloc found its alloc
+  });
+
   it("records of unknown types and unknown fields are skipped (a newer runtime may add them), with a warning", async () => {
     const all = lines(exact.trace);
     const file = writeTrace(path.join(dir, "newer.ndjson"), [
