@@ -299,6 +299,28 @@ describe("readTrace: formats, threads, the timeline", function () {
     expect(trace.warnings.join("\n")).to.not.match(/not followed/); // every dealloc found its alloc
   });
 
+  it("after the sampling record: an alloc with a weight is followed (1: exactly, more: a sample), one without is counted but never live", async () => {
+    const head = { trace: "traced-allocator", version: 1, pid: 1, thread: 0, start: "2026-01-01T00:00:00.000Z", root: "/x", lifetimes: { exact: 2, sampleBytes: 16384 } };
+    const site = (n, line) => ({ site: n, file: "src/a.ts", line, col: 1, kind: "Pool.get", key: `k${n}`, thread: 0 });
+    const alloc = (n, id, size, weight) => ({ event: "alloc", size, align: 1, site: n, id, ...(weight ? { weight } : {}), t: id, thread: 0 });
+    const trace = await readTrace(
+      writeTrace(path.join(dir, "sampling.ndjson"), [
+        head, site(1, 1), site(2, 2), site(3, 3), site(4, 4),
+        alloc(1, 1, 10), alloc(1, 2, 10), // before the record: exact
+        { sampling: true, t: 2.5, thread: 0 },
+        alloc(2, 3, 10), // not followed
+        alloc(3, 4, 10, 1), // followed exactly (an Allocator's object)
+        alloc(4, 5, 10, 4.5), // a sample: 4.5 objects, 45 bytes
+        { event: "dealloc", size: 10, align: 1, site: 3, id: 4, t: 6, thread: 0 },
+        { event: "dealloc", size: 10, align: 1, site: 2, id: 3, t: 7, thread: 0 },
+      ]),
+    );
+    const rows = Object.fromEntries(trace.sites.map((s) => [s.line, [s.allocs, s.deallocs, s.live, s.sampled, s.temporaries]]));
+    expect(rows).to.deep.equal({ 1: [2, 0, 20, false, 0], 2: [1, 0, 0, false, 0], 3: [1, 1, 0, false, 1], 4: [1, 0, 45, true, 0] });
+    expect(trace.warnings.join("\n")).to.match(/1 deallocs of objects whose alloc was not followed/);
+    expect(trace.threads[0].sampling).to.equal(true);
+  });
+
   it("records of unknown types and unknown fields are skipped (a newer runtime may add them), with a warning", async () => {
     const all = lines(exact.trace);
     const file = writeTrace(path.join(dir, "newer.ndjson"), [
