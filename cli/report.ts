@@ -335,8 +335,9 @@ Options:
   -h, --help                this text
 
 A temporary is an object freed (collected) before ${TEMPORARY_WINDOW} more allocations happened in its
-thread, among objects followed exactly. Its dealloc is written when its finalizer runs, after
-the collection: fewer temporaries are found than there are, never more.
+thread, among objects followed exactly; objects freed only after the thread's last allocation
+(the collection at exit) are not counted. A dealloc is written when the object's finalizer runs,
+after the collection: fewer temporaries are found than there are, never more.
 
 Exit status: 0, or 2 for bad usage or a trace that cannot be read.
 `;

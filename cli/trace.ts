@@ -22,11 +22,13 @@
  * peak; without them (a killed program) both are recomputed, and a warning says so.
  *
  * Temporaries (memray's idea, under a garbage collector): an object is *temporary* when its dealloc
- * comes before TEMPORARY_WINDOW further allocations in its thread. Only objects followed exactly
- * count (not samples, not unfollowed ones). A collected object's dealloc is written when its
- * finalizer runs, after the collection, at a later turn of the event loop: the allocations counted
- * until then are an upper bound of its lifetime, so this finds fewer temporaries than there are
- * (in one long synchronous loop, only the last ones before the loop ends), never more.
+ * comes before TEMPORARY_WINDOW further allocations in its thread, and the thread allocates again
+ * after it (deallocs after a thread's last allocation — the collection at exit — say only that the
+ * program ended, not that the object was short-lived). Only objects followed exactly count (not
+ * samples, not unfollowed ones). A collected object's dealloc is written when its finalizer runs,
+ * after the collection, at a later turn of the event loop: the allocations counted until then are
+ * an upper bound of its lifetime, so this finds fewer temporaries than there are (in one long
+ * synchronous loop, none), never more.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -63,6 +65,8 @@ class Row {
   estimated = false;
   sampled = false;
   temporaries = 0;
+  /** Temporaries whose thread has not allocated since their dealloc: counted at its next allocation. */
+  pending = 0;
   constructor(
     readonly thread: number,
     readonly place: Place,
@@ -232,6 +236,8 @@ class Part {
   /** This thread's start, ms after the earliest start in the file (its times are relative to its own start). */
   offset = 0;
   readonly series = new Series();
+  /** Rows with temporaries not counted yet (see Row.pending). */
+  readonly pending: Row[] = [];
   /** Deallocs of objects whose alloc was not followed (or not in the trace). */
   strays = 0;
   constructor(readonly thread: number) {}
@@ -770,6 +776,7 @@ class Reader {
       if (size > row.max) row.max = size;
       if (F.estimated) row.estimated = true;
       p.allocs++;
+      if (p.pending.length > 0) confirmTemporaries(p);
       let weight = F.weight;
       if (!Number.isNaN(weight)) {
         if (!(weight > 0)) this.fail(`"weight" must be a positive number (the objects a sample stands for), not ${weight}`);
@@ -809,7 +816,9 @@ class Reader {
       held.remove(h);
       at.deallocs += weight;
       this.shrink(p, at, bytes, t);
-      if (index >= 0 && p.allocs - index < TEMPORARY_WINDOW) at.temporaries++;
+      if (index >= 0 && p.allocs - index < TEMPORARY_WINDOW) {
+        if (at.pending++ === 0) p.pending.push(at);
+      }
     }
   }
 
@@ -856,6 +865,15 @@ class Reader {
     p.live -= bytes;
     if (t >= 0) p.series.add(p.offset + t, p.live);
   }
+}
+
+/** The thread allocated again: the temporaries seen since its last allocation count. */
+function confirmTemporaries(p: Part): void {
+  for (const r of p.pending) {
+    r.temporaries += r.pending;
+    r.pending = 0;
+  }
+  p.pending.length = 0;
 }
 
 /** Each row's share of the peak: its live bytes at the moment the total starts to fall from it. */

@@ -89,23 +89,29 @@ if (isMainThread) {
 `;
 
 /**
- * Temporaries: 25 rounds of 50 short-lived objects (each round collected before the next), and
- * 10 objects that live through all of them (1250 allocations: more than the window).
+ * Temporaries: 25 rounds of 50 short-lived objects (each round collected before the next), 10
+ * objects that live through all of them (1250 allocations: more than the window), then 5 objects
+ * made after the last collection and freed only at exit (not temporaries: the program ended).
  */
 const TEMPS = `import "./dump";
 const gc: () => void = (globalThis as any).gc;
 async function settle(): Promise<void> {
   for (let i = 0; i < 2; i++) { gc(); await new Promise((r) => setTimeout(r, 5)); }
 }
+// In a function of its own, so that no register of the suspended main() holds the last one.
+function round(): void {
+  for (let i = 0; i < 50; i++) new Uint8Array(8);
+}
 async function main(): Promise<void> {
   const long: Uint8Array[] = [];
   for (let i = 0; i < 10; i++) long.push(new Uint8Array(32));
   for (let r = 0; r < 25; r++) {
-    for (let i = 0; i < 50; i++) new Uint8Array(8);
+    round();
     await settle();
   }
   long.length = 0;
   await settle();
+  for (let i = 0; i < 5; i++) new Uint8Array(2);
   console.log("done");
 }
 main();
@@ -260,13 +266,15 @@ describe("traced-alloc report: the figures are the runtime's for the same run", 
 describe("traced-alloc report: temporaries, leaks, the peak", function () {
   this.timeout(120_000);
 
-  it("objects collected within the window are temporaries; objects that outlive 1000 allocations are not", () => {
+  it("objects collected within the window are temporaries; objects that outlive 1000 allocations, or are freed only at exit, are not", () => {
     const run = traced(out, "temps");
     const j = expectSameAsRuntime(run);
     const short = j.sites.find((g) => g.kind === "new Uint8Array" && g.max === 8);
     const long = j.sites.find((g) => g.kind === "new Uint8Array" && g.max === 32);
     expect([short.allocs, short.deallocs, short.temporaries]).to.deep.equal([1250, 1250, 1250]);
     expect([long.allocs, long.deallocs, long.temporaries]).to.deep.equal([10, 10, 0]);
+    const last = j.sites.find((g) => g.kind === "new Uint8Array" && g.max === 2);
+    expect([last.allocs, last.deallocs, last.temporaries]).to.deep.equal([5, 5, 0]);
     expect(j.temporaries).to.include({ window: 1000, sampled: false, total: 1250 });
     expect(j.temporaries.sites.map((g) => g.id)).to.deep.equal([short.id]);
     const text = runBin(["report", run.trace]).stdout;

@@ -313,10 +313,11 @@ describe("readTrace: formats, threads, the timeline", function () {
         alloc(4, 5, 10, 4.5), // a sample: 4.5 objects, 45 bytes
         { event: "dealloc", size: 10, align: 1, site: 3, id: 4, t: 6, thread: 0 },
         { event: "dealloc", size: 10, align: 1, site: 2, id: 3, t: 7, thread: 0 },
+        alloc(1, 6, 10, 1), // the thread allocates again: the temporary above counts
       ]),
     );
     const rows = Object.fromEntries(trace.sites.map((s) => [s.line, [s.allocs, s.deallocs, s.live, s.sampled, s.temporaries]]));
-    expect(rows).to.deep.equal({ 1: [2, 0, 20, false, 0], 2: [1, 0, 0, false, 0], 3: [1, 1, 0, false, 1], 4: [1, 0, 45, true, 0] });
+    expect(rows).to.deep.equal({ 1: [3, 0, 30, false, 0], 2: [1, 0, 0, false, 0], 3: [1, 1, 0, false, 1], 4: [1, 0, 45, true, 0] });
     expect(trace.warnings.join("\n")).to.match(/1 deallocs of objects whose alloc was not followed/);
     expect(trace.threads[0].sampling).to.equal(true);
   });
