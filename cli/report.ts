@@ -222,7 +222,8 @@ export function totalsLine(trace: Trace, j: ReportJson): string {
     line += p !== undefined ? `; the main thread's: ${est(p.estimated)}${human(p.bytes)} at ${ms(p.t)})` : ")";
   } else if (p !== undefined) line += `, peak ${est(p.estimated)}${human(p.bytes)} at ${ms(p.t)}`;
   else line += ", no peak (nothing followed was live)";
-  return `${line} (sites: ${j.count})\n`;
+  // As the summary: rows by place and kind, whatever --by says.
+  return `${line} (sites: ${j.by === "site" ? j.count : group(trace.sites, "site").length})\n`;
 }
 
 export function reportText(trace: Trace, j: ReportJson, cwd: string): string {

@@ -222,6 +222,8 @@ describe("traced-alloc report: the figures are the runtime's for the same run", 
     const lines = text.stdout.split("\n");
     expect(lines[0]).to.match(/^traced-alloc report: .*trace-exact-\d+\.ndjson \(format 1, 1 thread, \d+ events/);
     expect(lines[1].replace(/ at [\d.]+ ms/, " at T ms")).to.equal(summaryHead);
+    // The same header whatever the rows are grouped by.
+    expect(runBin(["report", run.trace, "--by", "kind"]).stdout.split("\n")[1]).to.equal(lines[1]);
   });
 
   it("sampled mode (past 8192 objects): rows and totals equal, estimates marked ~ as the summary marks them", () => {
