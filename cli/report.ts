@@ -151,9 +151,15 @@ export interface ReportJson {
   readonly warnings: string[];
 }
 
+/** Each thread's totals: its end record, or (a killed program) the sums of its rows; and its peak (the record, or recomputed). */
 export function threadTotals(trace: Trace): ThreadTotals[] {
   return trace.threads.map((p) => {
-    const t = p.end ?? { allocs: 0, reallocs: 0, bytes: 0, deallocs: 0, live: 0, estimated: false };
+    let t = p.end;
+    if (t === undefined) {
+      const rows = trace.sites.filter((r) => r.thread === p.thread);
+      t = { allocs: 0, reallocs: 0, bytes: 0, deallocs: 0, live: 0, estimated: rows.some((r) => r.sampled) };
+      for (const r of rows) for (const f of ["allocs", "reallocs", "bytes", "deallocs", "live"] as const) t[f] += r[f];
+    }
     return { thread: p.thread, ...t, peak: p.peak?.bytes ?? null, peakT: p.peak?.t ?? null };
   });
 }

@@ -981,7 +981,7 @@ function finish(rd: Reader, truncated: boolean): Trace {
       ...(typeof h.start === "string" ? { start: h.start } : {}),
       ...(typeof h.root === "string" ? { root: h.root } : {}),
       ...(lifetimes !== undefined ? { lifetimes } : {}),
-      ...(p.end !== undefined ? { end: p.end } : { end: own }),
+      ...(p.end !== undefined ? { end: p.end } : {}),
       ...(peak !== undefined ? { peak } : {}),
       sampling: p.sampling,
     });
