@@ -233,8 +233,8 @@ class Part {
   sampledAny = false;
   end: Totals | undefined;
   peakRecord: Peak | undefined;
-  /** This thread's start, ms after the earliest start in the file (its times are relative to its own start). */
-  offset = 0;
+  /** This thread's start (ms since the epoch, from its header): its times are relative to it. */
+  start = NaN;
   readonly series = new Series();
   /** Rows with temporaries not counted yet (see Row.pending). */
   readonly pending: Row[] = [];
@@ -586,8 +586,6 @@ class Reader {
   events = 0;
   /** The first record was read (a header or an event): this is a trace. */
   started = false;
-  /** Earliest header start (ms since the epoch), for the threads' offsets. */
-  firstStart = NaN;
   /** The line being read, for messages. */
   lineNo = 0;
   unknownRecords = 0;
@@ -695,11 +693,7 @@ class Reader {
       this.warn(`${this.shown}:${this.lineNo}: a second header for thread ${p.thread}, of another process (pid ${o.pid}, before ${p.header.pid}): two processes wrote this file; give each its own with %p in the path (ndjson=trace-%p.ndjson)`);
     }
     p.header = o;
-    const start = typeof o.start === "string" ? Date.parse(o.start) : NaN;
-    if (Number.isFinite(start)) {
-      if (!(start >= this.firstStart)) this.firstStart = start;
-      p.offset = start - this.firstStart;
-    }
+    p.start = typeof o.start === "string" ? Date.parse(o.start) : NaN;
   }
 
   site(o: Record<string, unknown>): void {
@@ -856,14 +850,14 @@ class Reader {
       p.peakT = t;
       p.peakOpen = true;
     }
-    if (t >= 0) p.series.add(p.offset + t, p.live);
+    if (t >= 0) p.series.add(t, p.live);
   }
 
   shrink(p: Part, row: Row, bytes: number, t: number): void {
     if (p.peakOpen) closePeak(p);
     row.live -= bytes;
     p.live -= bytes;
-    if (t >= 0) p.series.add(p.offset + t, p.live);
+    if (t >= 0) p.series.add(t, p.live);
   }
 }
 
@@ -997,7 +991,7 @@ function finish(rd: Reader, truncated: boolean): Trace {
     sites,
     totals,
     peak: mainPeak,
-    timeline: timeline(parts, peaks.get(0) === undefined ? undefined : { peak: peaks.get(0)!, offset: rd.parts.get(0)!.offset }),
+    timeline: timeline(parts, peaks.get(0)),
     lines: rd.lines,
     events: rd.events,
     truncated,
@@ -1011,26 +1005,29 @@ function finish(rd: Reader, truncated: boolean): Trace {
  * each thread's highest in it (or its last value before), an upper bound of their sum at any
  * instant. A single thread's peak is kept exactly as a point.
  */
-function timeline(parts: Part[], main: { peak: Peak; offset: number } | undefined): LivePoint[] {
+function timeline(parts: Part[], mainPeak: Peak | undefined): LivePoint[] {
   const used = parts.filter((p) => p.series.hi >= 0);
   if (used.length === 0) return [];
+  // Times from the earliest thread's start (ms; a header's start has ms resolution).
+  const first = Math.min(...used.map((p) => (Number.isFinite(p.start) ? p.start : Infinity)));
+  const offset = (p: Part) => (Number.isFinite(p.start) && Number.isFinite(first) ? p.start - first : 0);
   let width = Math.max(...used.map((p) => p.series.width));
-  const end = Math.max(...used.map((p) => (p.series.hi + 1) * p.series.width));
+  const end = Math.max(...used.map((p) => offset(p) + (p.series.hi + 1) * p.series.width));
   while (end / width > TIMELINE_POINTS) width *= 2;
   const n = Math.ceil(end / width);
   /** Each thread's buckets at the common width. */
   const grids = used.map((p) => {
     const s = p.series;
-    const f = width / s.width;
+    const off = offset(p);
     const max = new Float64Array(n).fill(-1);
     const at = new Float64Array(n);
     const last = new Float64Array(n);
     for (let i = 0; i <= s.hi; i++) {
       if (s.max[i] < 0) continue;
-      const k = Math.floor(i / f);
+      const k = Math.min(n - 1, Math.floor((off + i * s.width) / width));
       if (s.max[i] > max[k]) {
         max[k] = s.max[i];
-        at[k] = s.at[i];
+        at[k] = off + s.at[i];
       }
       last[k] = s.last[i];
     }
@@ -1057,9 +1054,9 @@ function timeline(parts: Part[], main: { peak: Peak; offset: number } | undefine
     }
     if (any) points.push({ t: Math.round(t * 1000) / 1000, live: Math.max(0, Math.round(sum)) });
   }
-  if (main !== undefined && used.length === 1) {
+  if (mainPeak !== undefined && used.length === 1 && used[0].thread === 0) {
     // The peak as the runtime recorded it, in place of its bucket's point.
-    const pt = { t: main.peak.t + main.offset, live: main.peak.bytes };
+    const pt = { t: mainPeak.t, live: mainPeak.bytes };
     const k = points.findIndex((q) => Math.floor(q.t / width) === Math.floor(pt.t / width));
     if (k >= 0) points[k] = pt;
     else {

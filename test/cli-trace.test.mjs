@@ -270,14 +270,19 @@ describe("readTrace: formats, threads, the timeline", function () {
   it("site numbers are per thread: the same number in two threads' parts names two places", async () => {
     const head = (thread) => ({ trace: "traced-allocator", version: 1, pid: 1, thread, node: "v20", argv: [], start: "2026-01-01T00:00:00.000Z", root: "/x", lifetimes: { exact: 8192, sampleBytes: 16384 } });
     const site = (thread, file) => ({ site: 1, file, line: 2, col: 3, kind: "new Uint8Array", key: `${file}#/new Uint8Array#1`, thread });
-    const ev = (thread, id, size) => ({ event: "alloc", size, align: 1, file: "?", line: 0, col: 0, kind: "new Uint8Array", site: 1, id, t: 1 + id / 10, thread });
-    const file = writeTrace(path.join(dir, "threads.ndjson"), [head(0), site(0, "src/main.ts"), ev(0, 1, 10), head(1), site(1, "src/work.ts"), ev(1, 2 ** 32 + 1, 7), ev(0, 2, 10), ev(1, 2 ** 32 + 2, 7)]);
+    const ev = (thread, id, size, t) => ({ event: "alloc", size, align: 1, file: "?", line: 0, col: 0, kind: "new Uint8Array", site: 1, id, t, thread });
+    const file = writeTrace(path.join(dir, "threads.ndjson"), [head(0), site(0, "src/main.ts"), ev(0, 1, 10, 1.1), head(1), site(1, "src/work.ts"), ev(1, 2 ** 32 + 1, 7, 1.1), ev(0, 2, 10, 1.2), ev(1, 2 ** 32 + 2, 7, 1.2)]);
     const t = await readTrace(file);
     expect(t.sites.map((s) => [s.thread, s.file, s.allocs, s.bytes])).to.deep.equal([
       [0, "src/main.ts", 2, 20],
       [1, "src/work.ts", 2, 14],
     ]);
     expect(t.threads.map((p) => p.thread)).to.deep.equal([0, 1]);
+    // One timeline for both (same start): at 1.1 ms 10 + 7 bytes live, at 1.2 ms 20 + 14.
+    expect(t.timeline).to.deep.equal([
+      { t: 1.1, live: 17 },
+      { t: 1.2, live: 34 },
+    ]);
   });
 
   it("allocs pair with their deallocs and reallocs by id, whatever the ids' spacing and order (the reader's table of live objects)", async () => {
