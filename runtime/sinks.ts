@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { isMainThread, threadId } from "node:worker_threads";
-import { EXACT_OBJECTS, SAMPLE_BYTES, refreshFast, state } from "./record";
+import { EXACT_OBJECTS, SAMPLE_BYTES, refreshFast, sampler, state } from "./record";
 import { root } from "./location";
 import type { Row } from "./location";
 
@@ -147,6 +147,7 @@ const EV = { alloc: bytes('{"event":"alloc","size":'), realloc: bytes('{"event":
 const ALIGN = bytes(',"align":');
 const NEWSIZE = bytes(',"newSize":');
 const ESTIMATED = bytes(',"estimated":true');
+const WEIGHT_ONE = bytes(',"weight":1');
 const T = bytes(',"t":');
 const END = bytes(`${THREAD}}\n`);
 /** Room an event line may need beyond its row's bytes (numbers, constants). */
@@ -199,6 +200,8 @@ function eventLine(kind: "alloc" | "realloc" | "dealloc", size: number, align: n
   putBytes(loc);
   putInt(id);
   if (weight > 1) ndPos += utf8Write.call(nd, `,"weight":${weight}`, ndPos);
+  // After the sampling record, an object still followed exactly (an Allocator's, under lifetimes) says so.
+  else if (weight === 1 && kind === "alloc" && sampler.exactLeft < 0) putBytes(WEIGHT_ONE);
   if (estimated) putBytes(ESTIMATED);
   putBytes(T);
   putTime();

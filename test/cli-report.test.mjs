@@ -117,7 +117,21 @@ async function main(): Promise<void> {
 main();
 `;
 
-const SOURCES = { "src/helper.ts": HELPER, "src/common.ts": COMMON, "src/exact.ts": EXACT, "src/sampled.ts": SAMPLED, "src/worker.ts": WORKER, "src/temps.ts": TEMPS };
+/** Past the exact bound, an Allocator's objects are still followed exactly (the trace marks them "weight":1). */
+const USER = `import "./dump";
+import { Allocator, Layout } from "traced-allocator/runtime";
+const keep: object[] = [];
+(globalThis as any).keep = keep;
+for (let i = 0; i < 9000; i++) new Uint8Array(16);
+const a = {}, b = {};
+Allocator.alloc(a, new Layout(100, 8));
+Allocator.alloc(b, new Layout(50, 8));
+Allocator.dealloc(a);
+keep.push(b);
+console.log("done");
+`;
+
+const SOURCES = { "src/user.ts": USER, "src/helper.ts": HELPER, "src/common.ts": COMMON, "src/exact.ts": EXACT, "src/sampled.ts": SAMPLED, "src/worker.ts": WORKER, "src/temps.ts": TEMPS };
 
 let out;
 before(function () {
@@ -242,6 +256,15 @@ describe("traced-alloc report: the figures are the runtime's for the same run", 
     expect(j.totals.estimated).to.equal(false);
     expect(j.sites.every((g) => !g.sampled)).to.equal(true);
     expect(j.totals.allocs).to.be.above(8192);
+  });
+
+  it("an Allocator's objects after the sampling record: followed exactly, their frees and live bytes counted as the runtime counts them", () => {
+    const run = traced(out, "user");
+    const j = expectSameAsRuntime(run);
+    const user = j.sites.filter((g) => g.kind === "Allocator.alloc" || g.kind === "Allocator.dealloc");
+    const sum = (k, f) => user.filter((g) => g.kind === k).reduce((n, g) => n + g[f], 0);
+    expect([sum("Allocator.alloc", "allocs"), sum("Allocator.alloc", "live"), sum("Allocator.alloc", "deallocs")]).to.deep.equal([2, 50, 1]);
+    expect(run.stderr + runBin(["report", run.trace]).stderr).not.to.match(/not counted/);
   });
 
   it("a worker thread: each thread's totals, and the rows of both added up as the summary's table", () => {
