@@ -49,7 +49,7 @@ if (flag("help") || flag("h")) {
 }
 const JSON_OUT = flag("json");
 const QUICK = flag("quick");
-const ONLY = new Set((value("only") ?? "capture,micro,msgpack,alloc,load,build").split(",").map((s) => s.trim()));
+const ONLY = new Set((value("only") ?? "capture,micro,msgpack,alloc,load,reader,build").split(",").map((s) => s.trim()));
 const ROUNDS = value("rounds") ? Number(value("rounds")) : undefined;
 const USE_DIST = flag("use-dist");
 
@@ -89,6 +89,7 @@ const TARGETS = {
   resize_lifetimes: null,
   // The runtime's own load time: beyond what require() of any package through node_modules costs.
   load_off: { op: "<=", value: 2, on: "excess", unit: "ms" },
+  reader_events_per_s: { op: ">=", value: 1e6, on: "measured", unit: "events/s" },
   build_ratio: { op: "<=", value: 1.15 },
 };
 
@@ -825,6 +826,30 @@ async function benchLoad() {
   });
 }
 
+// ------------------------------------------------------------------------------------ reader
+
+// `traced-alloc`'s trace reader (cli/trace.ts, the frozen copy): a trace of the allocation loop
+// (3M events), read in a fresh process, best of 3 reads, events per second of CPU time.
+async function benchReader() {
+  const trace = path.join(WORK, "reader.ndjson");
+  const n = QUICK ? 3e5 : 3e6;
+  step(`reader: a trace of ${n} allocations (the allocation loop, ndjson), read by readTrace in a fresh process`);
+  const made = spawnSync(process.execPath, [path.join(WORK, "alloc", "traced", "alloc-loop.js"), String(n)], { cwd: WORK, env: envWith({ TRACED_ALLOC: `ndjson=${trace}` }), encoding: "utf8" });
+  if (made.status !== 0) throw new Error(`reader: the loop failed: ${made.stderr.slice(-500)}`);
+  const size = fs.statSync(trace).size;
+  const script = `const { readTrace } = require(${JSON.stringify(path.join(PKG, "dist/cli/trace.js"))});
+(async () => { let best; for (let i = 0; i < 3; i++) { const c0 = process.cpuUsage(); const t = await readTrace(process.argv[1]);
+  const c = process.cpuUsage(c0); const ms = (c.user + c.system) / 1000; if (!best || ms < best.cpu_ms) best = { events: t.events, cpu_ms: ms }; }
+  console.log(JSON.stringify({ ...best, rss_mib: process.memoryUsage().rss / 2 ** 20 })); })();`;
+  const r = spawnSync(process.execPath, ["-e", script, trace], { cwd: WORK, env: envWith(), encoding: "utf8" });
+  fs.rmSync(trace, { force: true });
+  if (r.status !== 0) throw new Error(`reader: readTrace failed: ${r.stderr.slice(-500)}`);
+  const x = JSON.parse(r.stdout);
+  const eps = x.events / (x.cpu_ms / 1000);
+  step(`  reader: ${x.events} events in ${x.cpu_ms.toFixed(0)} ms CPU: ${(eps / 1e6).toFixed(2)}M events/s, ${(size / 2 ** 20 / (x.cpu_ms / 1000)).toFixed(0)} MiB/s, RSS ${x.rss_mib.toFixed(0)} MiB`);
+  return { measured_events_per_s: Math.round(eps), ...verdict("reader_events_per_s", { ratio: NaN, baseline: NaN, measured: eps }), events: x.events, file_mib: round(size / 2 ** 20), cpu_ms: round(x.cpu_ms), rss_mib: round(x.rss_mib), measured: "readTrace of a trace of the allocation loop, events per CPU second, best of 3 reads in one process" };
+}
+
 // ------------------------------------------------------------------------------------ instructions
 
 // The same comparisons counted in instructions (valgrind's callgrind, `node --single-threaded`),
@@ -981,6 +1006,10 @@ function markdown(R) {
   add("`alloc_ndjson_rss_growth`", R.alloc_ndjson_rss_growth, "mib", "MiB");
   add("`load_off`", R.load_off, "ms");
   add("`build_ratio`", R.build_ratio, "ms");
+  if (R.reader_events_per_s) {
+    const f = R.reader_events_per_s;
+    rows.push(`| \`reader_events_per_s\` | – | ${f.measured}: ${(f.measured_events_per_s / 1e6).toFixed(2)}M events/s (${f.events} events, ${f.file_mib} MiB, RSS ${f.rss_mib} MiB) | – | ${fmtTarget(f.target)} | ${fmtPass(f.pass)} | – |`);
+  }
   let md = `### Results (${R.run.mode} run, ${R.run.finished})\n\n`;
   md += `Machine: ${R.machine.cpu_model}, ${R.machine.cores} cores, ${R.machine.total_mem_mb} MiB; Node ${R.machine.node} (V8 ${R.machine.v8}); ${R.machine.platform}\n\n`;
   md += `| Figure | Baseline (median) | Measured (median) | Ratio | Target | Result | Spread (per-round ratio, min–max) |\n|---|---|---|---|---|---|---|\n`;
@@ -1155,6 +1184,10 @@ async function main() {
     Object.assign(R, figs);
   }
   if (ONLY.has("load")) R.load_off = await benchLoad();
+  if (ONLY.has("reader")) {
+    if (!ONLY.has("alloc")) await prepareAlloc();
+    R.reader_events_per_s = await benchReader();
+  }
   if (ONLY.has("instructions")) {
     if (!ONLY.has("msgpack")) await prepareMsgpack();
     if (!ONLY.has("alloc")) await prepareAlloc();
