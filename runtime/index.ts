@@ -125,7 +125,8 @@ export function configure(config: TracerConfig | string): void {
     config = parsed.config;
   }
   if (S === undefined && !(config.log || config.summary || config.ndjson)) {
-    state.on = state.log = state.summary = false; // nothing was ever on
+    state.log = state.summary = false; // nothing was ever on
+    state.on = state.window; // an open measuring window (window.ts) keeps recording on
     return;
   }
   const out = sinks();
@@ -135,9 +136,9 @@ export function configure(config: TracerConfig | string): void {
   state.log = config.log === true;
   state.summary = config.summary === true;
   state.lifetimes = config.lifetimes === true;
-  state.on = state.log || state.summary || state.ndjson;
+  state.on = state.log || state.summary || state.ndjson || state.window;
   R.refreshFast();
-  if (state.on) (require("./exit") as typeof import("./exit")).installExitHooks();
+  if (state.log || state.summary || state.ndjson) (require("./exit") as typeof import("./exit")).installExitHooks();
 }
 
 /** The current configuration. */

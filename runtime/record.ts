@@ -19,6 +19,12 @@ const state = {
   ndjson: false,
   /** `lifetimes`: follow every object to its death (no bound, no sampling). */
   lifetimes: false,
+  /**
+   * A measuring window is open (`measure(fn)` of traced-allocator/test, window.ts): `on` stays
+   * set while it is, whatever `TRACED_ALLOC` says, and the recording room tells the window of
+   * each event (one check there; nothing here).
+   */
+  window: false,
 };
 
 /** Objects followed exactly to their death before sampling begins (per thread), unless `lifetimes`. */
@@ -41,7 +47,9 @@ const sampler = { exactLeft: EXACT_OBJECTS, until: 0, allocs: 0, fast: false };
 
 /** After a change of the switches or of the bound. */
 export function refreshFast(): void {
-  sampler.fast = state.on && state.summary && !state.log && !state.ndjson && !state.lifetimes && sampler.exactLeft < 0;
+  // Whoever set `on` from the output switches (sinks.ts's flush, configure), an open window keeps it.
+  if (state.window) state.on = true;
+  sampler.fast = state.on && state.summary && !state.log && !state.ndjson && !state.lifetimes && !state.window && sampler.exactLeft < 0;
 }
 
 // ---------------------------------------------------------------------------------------------

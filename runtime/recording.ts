@@ -20,8 +20,18 @@ const TYPED = Rule.Typed;
 
 // Plain assignments, not `export { x } from` (accessors: a module object with many of them is a dictionary).
 export import heldOf = LT.heldOf;
-export import freed = LT.freed;
 export import emit = SK.emit;
+
+type Windows = typeof import("./window");
+let W: Windows | undefined;
+/** The measuring windows (window.ts): loaded by the first window, told of events only while one is open (`state.window`). */
+const windows = (): Windows => (W ??= require("./window") as Windows);
+
+/** Freed by hand (`Allocator.dealloc`): no dealloc will come from the collector. Returns the record. */
+export function freed(value: object): LT.Held | undefined {
+  if (on.window) windows().freed(value);
+  return LT.freed(value);
+}
 
 // Worker threads number their allocations apart from the main thread's, so ids stay unique in a shared file.
 let nextId = threadId * 2 ** 32;
@@ -109,6 +119,7 @@ export function allocated(v: object, size: number, align: number, estimated: boo
   if (size > row.max) row.max = size;
   if (estimated) row.estimated = true;
   samp.allocs++;
+  if (on.window) windows().allocated(v, size, estimated, identity, row);
   // Most objects of a large run: past the exact bound and not the next sample. Nothing more to do
   // for the summary (lifetimes.ts, follow(), makes the same decision for the other objects).
   if (samp.exactLeft < 0 && !always && !on.lifetimes) {
@@ -153,6 +164,7 @@ export function reallocated(obj: object, movedTo: object | undefined, before: nu
   row.reallocs++;
   if (after > before) row.bytes += after - before;
   if (after > row.max) row.max = after;
+  if (on.window) windows().reallocated(obj, movedTo, before, after, row);
   const h = heldOf(obj);
   let id: number;
   if (h !== undefined) {
