@@ -14,6 +14,7 @@
  * A failing test is reported as it failed; its allocations are not checked. Under `--parallel`,
  * each worker checks and prints for its own files.
  */
+import * as path from "node:path";
 import { finish, windows, type Counts, type Measurement } from "./test";
 import { figuresOf, sitesText, totalsText } from "./assertions";
 import { exceeded, findBudget, formatExcess, formatLimits, formatSize, readBudget, testLimits, BudgetError, type Budget, type Excess, type Limits } from "../cli/budget";
@@ -53,10 +54,12 @@ const usedKeys = new Set<string>();
 function loadBudget(): void {
   if (budgetLoaded) return;
   budgetLoaded = true;
-  const file = findBudget(process.cwd());
-  if (file === undefined) return;
+  const cwd = process.cwd();
+  const found = findBudget(cwd);
+  if (found === undefined) return;
   try {
-    budget = readBudget(file);
+    // Named in messages as the user would: relative to the working directory.
+    budget = readBudget(path.relative(cwd, found) || found, cwd);
   } catch (e) {
     if (!(e instanceof BudgetError)) throw e;
     // A user's mistake: the message alone, not the plugin's stack.
@@ -77,7 +80,7 @@ function check(test: MochaTest, m: Counts | Measurement, limits: Limits | undefi
   if (over.length === 0) return undefined;
   const where = budget === undefined ? "" : ` (${budget.file}, tests[${JSON.stringify(key)}]: ${formatLimits(limits!)})`;
   const by = over.every((e) => e.metric === "live") ? "live" : "bytes";
-  const err = new AllocationBudgetError(`over its allocation budget${where}: ${formatExcess(over)}; it allocated ${totalsText(m)}\n` + sitesText(m, by));
+  const err = new AllocationBudgetError(`over its allocation budget: ${formatExcess(over)}${where}; it allocated ${totalsText(m)}\n` + sitesText(m, by));
   err.stack = `${err.name}: ${err.message}`;
   return err;
 }
