@@ -187,8 +187,9 @@ export const mochaHooks = {
   },
   afterAll(): void {
     const always = /^(1|true|yes|on)$/i.test(process.env[TABLE_ENV] ?? "");
-    if (!always && !rows.some((r) => r.over.length > 0)) return;
-    const text = testTable(always);
+    const text = always || rows.some((r) => r.over.length > 0) ? testTable(always) : "";
+    // Under --parallel, root hooks run once per file in a worker that may run several: each file's table its own.
+    rows.length = 0;
     if (text !== "") process.stderr.write(text);
   },
 };

@@ -10,7 +10,8 @@
  * switches, allocation entry points, the `@track_caller` slot), allocator.ts (user allocators);
  * loaded when tracing starts: recording.ts (measuring and counting), lifetimes.ts (following
  * objects to their death, sampling, the peak), sinks.ts (log and trace file), summary.ts, exit.ts,
- * stack.ts (stack-trace locations). This file: configuration and what the package exports.
+ * stack.ts (stack-trace locations); loaded by the first measuring window of traced-allocator/test:
+ * window.ts. This file: configuration and what the package exports.
  *
  * This module never imports TypeScript.
  */
