@@ -25,7 +25,7 @@ import * as path from "node:path";
 import { UsageError } from "./command";
 
 export const BUDGET_FILE = "traced-alloc.budget.json";
-/** The environment variable naming the budget file for the test plugins (relative to the working directory). */
+/** The environment variable naming the budget file (relative to the working directory) where none is given: see `findBudget`. */
 export const BUDGET_ENV = "TRACED_ALLOC_BUDGET";
 
 export type Metric = "allocs" | "reallocs" | "bytes" | "peak" | "live";
@@ -124,7 +124,8 @@ export function readBudget(file: string, cwd = process.cwd()): Budget {
 }
 
 /**
- * The budget file the test plugins use: `$TRACED_ALLOC_BUDGET` if set (it must exist), else
+ * The budget file to use where none is named (the mocha plugin; `check` without --budget):
+ * `$TRACED_ALLOC_BUDGET` if set (then it must exist: `readBudget` says so), else
  * `traced-alloc.budget.json` in `cwd` if there is one, else undefined.
  */
 export function findBudget(cwd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
