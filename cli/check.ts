@@ -294,10 +294,12 @@ export const command: Command = {
     // Largest excess first; the run's totals before sites at equal excess; then by the site's place.
     failures.sort((x, y) => y.over - x.over || (x.site === undefined ? -1 : 0) - (y.site === undefined ? -1 : 0) || (x.site && y.site ? at(x.site).localeCompare(at(y.site)) : 0));
 
+    // Paths as given, or relative to the working folder when that is shorter to read.
+    const named = (p: string) => shown(path.resolve(io.cwd, p), io.cwd);
     const j: CheckJson = {
-      trace: tracePath,
+      trace: named(tracePath),
       budget: budget?.file ?? null,
-      baseline: baselinePath === undefined ? null : { path: baselinePath, maxIncrease: pct, failOnNew: o["fail-on-new"] === true },
+      baseline: baselinePath === undefined ? null : { path: named(baselinePath), maxIncrease: pct, failOnNew: o["fail-on-new"] === true },
       passed: failures.length === 0,
       checks,
       failures,
