@@ -44,7 +44,11 @@ export interface Finding {
   readonly excess: Excess[];
   /** For the baseline: the baseline's figures. */
   readonly base?: Partial<Record<Metric, number>>;
-  /** How far over: the largest (measured − limit) ÷ limit (limit 0 counts as 1); findings are sorted by it. */
+  /**
+   * How far over: the largest (measured − limit) ÷ limit (limit 0 counts as 1; for the baseline,
+   * the growth over the base figure); findings are sorted by it. A new site under --fail-on-new:
+   * Infinity (null in --json).
+   */
   readonly over: number;
 }
 

@@ -158,7 +158,7 @@ describe("traced-alloc check: baseline", function () {
     const line = lineOf(GROWN, "new Uint8Array");
     expect(line).to.not.equal(lineOf(BASE, "new Uint8Array"));
     expect(r.stdout, r.stdout).to.match(new RegExp(`\n {2}src/app\\.ts:${line}:\\d+ +new Uint8Array +bytes 1\\.6 KiB \\(1600 B\\) → 2\\.0 KiB \\(2000 B\\) \\(\\+25\\.0%\\) +baseline \\+10%\n`));
-    // The run's total grew too (+400 B): 2 of 3 sites and the total, allocs and bytes each.
+    // The run's total grew too (+400 B): 2 limits exceeded of 8 (3 sites and the total, allocs and bytes each).
     expect(r.stdout).to.match(/\n {2}total +bytes .* \(\+\d+\.\d%\) +baseline \+10%\n/);
     expect(lastLine(r.stdout)).to.equal("traced-alloc check: failed: 2 of 8 limits exceeded; 0 new, 0 gone");
   });
