@@ -8,7 +8,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
-import { compile, run, fixturesDir, repoRoot, scratch } from "./harness.mjs";
+import { cleanup, compile, run, fixturesDir, repoRoot } from "./harness.mjs";
 
 const require = createRequire(import.meta.url);
 const { measure, count } = require(path.join(repoRoot, "dist/integrations/test.js"));
@@ -30,6 +30,9 @@ const place = (s) => `${s.file}:${s.line}:${s.col}`;
 const brief = (m) => m.sites.map((s) => ({ at: place(s), kind: s.kind, allocs: s.allocs, bytes: s.bytes, reallocs: s.reallocs, ...("live" in s ? { live: s.live } : {}) }));
 
 chai.use(chaiPlugin);
+
+// Root level: runs once, after every file's tests (the harness's scratch folder is shared).
+after(cleanup);
 
 describe("allocation assertions (traced-allocator/test, /chai, /expect)", function () {
   this.timeout(60_000);

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { compile, fixturesDir, repoRoot } from "./harness.mjs";
+import { cleanup, compile, fixturesDir, repoRoot } from "./harness.mjs";
 
 const FIXTURE = path.join(fixturesDir, "assertions");
 const SOURCE = fs.readFileSync(path.join(FIXTURE, "src/codec.ts"), "utf8");
@@ -36,6 +36,9 @@ function sitesOf(block) {
     .filter((l) => /^\s+src\/codec\.ts:\d+:\d+\s/.test(l))
     .map((l) => l.trim().split(/\s{2,}/).slice(0, 2).join(" "));
 }
+
+// Root level: runs once, after every file's tests (the harness's scratch folder is shared).
+after(cleanup);
 
 describe("traced-allocator/mocha (root hook plugin)", function () {
   this.timeout(60_000);
