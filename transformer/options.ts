@@ -71,8 +71,48 @@ export function parseOptions(
       }
       options.root = dir;
     } else {
+      const wrong = runtimeProblem(value, projectDir);
+      if (wrong !== undefined) {
+        errors.push(wrong);
+        continue;
+      }
       options.runtime = value;
     }
   }
+  if (!("runtime" in (raw ?? {})) && !resolves(RUNTIME_MODULE, projectDir)) {
+    errors.push(
+      `traced-allocator: the built program imports '${RUNTIME_MODULE}', but it cannot be found from ${projectDir}. ` +
+        `Install traced-allocator in the project (npm install traced-allocator), or set the plugin option 'runtime' to a module that re-exports it.`,
+    );
+  }
   return { options, errors };
+}
+
+/** Whether `specifier` resolves from `dir` by Node's rules (one that exports only to `import` counts). */
+function resolves(specifier: string, dir: string): boolean {
+  try {
+    require.resolve(specifier, { paths: [dir] });
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ERR_PACKAGE_PATH_NOT_EXPORTED";
+  }
+}
+
+/**
+ * Why the `runtime` option `value` would fail when the built program starts, or undefined. Every
+ * output file imports it verbatim, so it must be a bare module name (or a package.json "imports"
+ * `#name`) that resolves from the project. Resolved with Node's require conditions; a package that
+ * exports only to `import` still passes (ESM output may load it). Not loaded: loading a runtime in the
+ * compiler would start tracing the compiler.
+ */
+export function runtimeProblem(value: string, projectDir: string): string | undefined {
+  const fix = `Set 'runtime' to a module name that the built program can import (e.g. '${RUNTIME_MODULE}'), or remove it.`;
+  if (value.startsWith(".") || path.isAbsolute(value)) {
+    return (
+      `traced-allocator: plugin option 'runtime' is '${value}', a path: every output file imports it as written, ` +
+      `so it would be looked up beside each file. ${fix} For a module of the project, name it in package.json "imports" ('#runtime').`
+    );
+  }
+  if (value.startsWith("#") || resolves(value, projectDir)) return undefined;
+  return `traced-allocator: plugin option 'runtime' is '${value}', but no such module can be found from ${projectDir}, so the built program would stop at start with "Cannot find module". ${fix}`;
 }
