@@ -274,7 +274,7 @@ export function flush(): void {
     }
   }
   writeTrace();
-  state.on = state.log || state.summary || state.ndjson;
+  state.on = state.log || state.summary || state.ndjson || state.window;
   refreshFast();
 }
 
@@ -292,7 +292,7 @@ function writeTraceBytes(data: Buffer): void {
     ndjsonFd = -1;
     ndjsonPath = undefined;
     state.ndjson = false;
-    state.on = state.log || state.summary;
+    state.on = state.log || state.summary || state.window;
   }
 }
 
