@@ -10,20 +10,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import remapping from "@jridgewell/remapping";
+import { normalized, fixtureNames, fixtureMeta } from "./support/traces.mjs";
 import { ts, compile, scratch, run, runNdjson, logLines, fixturesDir, repoRoot, cleanup } from "./harness.mjs";
 
 const require = createRequire(import.meta.url);
 const { fileContext, rewriteText } = require(path.join(repoRoot, "dist/transformer/edits.js"));
 const { parseOptions } = require(path.join(repoRoot, "dist/transformer/options.js"));
 
-const fixtures = fs
-  .readdirSync(fixturesDir)
-  .filter((d) => fs.existsSync(path.join(fixturesDir, d, "tsconfig.json")) && !fs.existsSync(path.join(fixturesDir, d, ".not-a-fixture")));
-
-const entryOf = (dir) => {
-  const meta = path.join(dir, "fixture.json");
-  return fs.existsSync(meta) ? JSON.parse(fs.readFileSync(meta, "utf8")) : {};
-};
+const fixtures = fixtureNames(fixturesDir);
 
 /**
  * The text back end's build of a fixture: each source file's text rewritten by `rewriteText`, then
@@ -75,26 +69,6 @@ function compileByText(dir) {
   return { outDir, edited, syntaxErrors: [...syntaxErrors, ...emitErrors] };
 }
 
-/** A trace as the user reads it: each event with its site's key, and the site table; no times, pids or ids of the run. */
-function normalized(records) {
-  const sites = new Map(records.filter((r) => r.site !== undefined && r.event === undefined).map((r) => [`${r.thread}:${r.site}`, r]));
-  const events = records
-    .filter((r) => r.event !== undefined)
-    .map((e) => ({
-      event: e.event,
-      size: e.size,
-      align: e.align,
-      newSize: e.newSize,
-      place: `${e.file}:${e.line}:${e.col}`,
-      kind: e.kind,
-      key: sites.get(`${e.thread}:${e.site}`)?.key,
-      id: e.id,
-      thread: e.thread,
-    }));
-  const table = [...sites.values()].map(({ file, line, col, kind, key, inner }) => ({ place: `${file}:${line}:${col}`, kind, key, inner }));
-  return { events, table };
-}
-
 after(cleanup);
 
 describe(`two back ends: ts-patch nodes and text edits (TypeScript ${ts.version})`, function () {
@@ -102,7 +76,7 @@ describe(`two back ends: ts-patch nodes and text edits (TypeScript ${ts.version}
   for (const name of fixtures) {
     describe(name, () => {
       const dir = path.join(fixturesDir, name);
-      const meta = entryOf(dir);
+      const meta = fixtureMeta(dir);
       const main = meta.main ?? "src/main.js";
       const opts = (env) => ({ nodeArgs: meta.nodeArgs ?? [], cwd: meta.cwd === "project" ? dir : undefined, env });
       let nodes, text, a, b;
