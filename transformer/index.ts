@@ -15,6 +15,7 @@ import { parseOptions } from "./options";
 import { Marks } from "./marks";
 import { transformSourceFile, type FileContext } from "./visit";
 import { Resolver } from "./resolve";
+import { hostTypeScript, plainError } from "./loaders";
 
 export interface TransformerExtras {
   ts?: typeof import("typescript");
@@ -81,8 +82,7 @@ export default function tracedAllocator(
   config: Record<string, unknown> = {},
   extras: TransformerExtras = {},
 ): ts.TransformerFactory<ts.SourceFile> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const tsi: typeof import("typescript") = extras.ts ?? require("typescript");
+  const tsi: typeof import("typescript") = extras.ts ?? hostTypeScript();
   const identity: ts.TransformerFactory<ts.SourceFile> = () => (sf) => sf;
   /** A diagnostic where the host takes them (ts-patch, traced-alloc build), else a thrown Error. */
   const report = (messageText: string) => {
@@ -95,7 +95,7 @@ export default function tracedAllocator(
       messageText,
     };
     if (extras.addDiagnostic) extras.addDiagnostic(diag);
-    else throw new Error(messageText);
+    else throw plainError(messageText);
   };
 
   const bad = unsupportedTypeScript(tsi.version);

@@ -116,3 +116,41 @@ export function runtimeProblem(value: string, projectDir: string): string | unde
   if (value.startsWith("#") || resolves(value, projectDir)) return undefined;
   return `traced-allocator: plugin option 'runtime' is '${value}', but no such module can be found from ${projectDir}, so the built program would stop at start with "Cannot find module". ${fix}`;
 }
+
+/** This package's transformer module and its main (the package root, `"transform": "traced-allocator"`). */
+const OUR_MODULES = new Set([require.resolve("./index"), require.resolve("../runtime")]);
+
+/** Whether a plugins entry's `transform` names traced-allocator's transformer (resolved from `dir`, the tsconfig's folder). */
+export function isOurTransform(transform: string, dir: string): boolean {
+  if (/^traced-allocator(\/transformer)?$/.test(transform)) return true;
+  try {
+    return OUR_MODULES.has(require.resolve(transform, { paths: [dir] }));
+  } catch {
+    return false;
+  }
+}
+
+/** A tsconfig `plugins` entry, as ts-patch reads it. */
+export interface PluginEntry {
+  transform?: string;
+  after?: boolean;
+  afterDeclarations?: boolean;
+  [key: string]: unknown;
+}
+
+/**
+ * Our entry among a program's `plugins` (undefined: none, the defaults apply), and the other
+ * ts-patch transformers there. An entry without `transform` is a language service plugin: neither.
+ */
+export function pluginsOf(options: Readonly<Record<string, unknown>>): { entry: PluginEntry | undefined; others: string[] } {
+  const plugins = Array.isArray(options.plugins) ? (options.plugins as PluginEntry[]) : [];
+  const dir = typeof options.configFilePath === "string" ? path.dirname(options.configFilePath) : process.cwd();
+  let entry: PluginEntry | undefined;
+  const others: string[] = [];
+  for (const p of plugins) {
+    if (typeof p?.transform !== "string") continue;
+    if (entry === undefined && isOurTransform(p.transform, dir)) entry = p;
+    else others.push(p.transform);
+  }
+  return { entry, others };
+}

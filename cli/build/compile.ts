@@ -7,7 +7,8 @@
  */
 import type * as ts from "typescript";
 import { UsageError } from "../command";
-import { pluginsOf, traceEmits } from "./plugin";
+import { pluginsOf } from "../../transformer/options";
+import { traceEmits } from "./plugin";
 
 type TS = typeof import("typescript");
 
@@ -125,7 +126,7 @@ export function compile(tsi: TS, args: string[], io: BuildIo): Promise<number> {
     config = { ...commandLine, options: cliOptions };
   }
   const options = config.options;
-  for (const transform of pluginsOf(options).ignored) {
+  for (const transform of pluginsOf(options).others) {
     io.note(`traced-alloc build: the plugin "${transform}" in the tsconfig is not run (traced-alloc build runs traced-allocator's transformer only; tspc runs every ts-patch plugin).\n`);
   }
   if (pretty(system, options)) reportDiagnostic = t.createDiagnosticReporter(system, true);

@@ -6,44 +6,8 @@
  * emit's own (so tsc's reporting and exit status count them).
  */
 import type * as ts from "typescript";
-import * as path from "node:path";
 import tracedAllocator from "../../transformer";
-
-/** A tsconfig `plugins` entry, as ts-patch reads it. */
-export interface PluginEntry {
-  transform?: string;
-  after?: boolean;
-  afterDeclarations?: boolean;
-  [key: string]: unknown;
-}
-
-/** This package's transformer module and its main (the package root, `"transform": "traced-allocator"`). */
-const OURS = new Set([require.resolve("../../transformer"), require.resolve("../../runtime")]);
-
-/** Whether an entry's `transform` names traced-allocator's transformer (resolved from `dir`, the tsconfig's folder). */
-export function isOurs(transform: string, dir: string): boolean {
-  if (/^traced-allocator(\/transformer)?$/.test(transform)) return true;
-  try {
-    return OURS.has(require.resolve(transform, { paths: [dir] }));
-  } catch {
-    return false;
-  }
-}
-
-/** Our entry among the plugins (undefined: none, the defaults apply) and the ts-patch transformers that are not run. */
-export function pluginsOf(options: ts.CompilerOptions): { entry: PluginEntry | undefined; ignored: string[] } {
-  const plugins = (options.plugins ?? []) as unknown as PluginEntry[];
-  const dir = typeof options.configFilePath === "string" ? path.dirname(options.configFilePath) : process.cwd();
-  let entry: PluginEntry | undefined;
-  const ignored: string[] = [];
-  for (const p of plugins) {
-    // An entry without `transform` is a language service plugin ({"name": …}): not for builds.
-    if (typeof p?.transform !== "string") continue;
-    if (entry === undefined && isOurs(p.transform, dir)) entry = p;
-    else ignored.push(p.transform);
-  }
-  return { entry, ignored };
-}
+import { pluginsOf } from "../../transformer/options";
 
 interface Emitter {
   emit(

@@ -5,6 +5,7 @@
  */
 import * as path from "node:path";
 import { UsageError } from "../command";
+import { ownTypeScript } from "../../transformer/loaders";
 
 type TS = typeof import("typescript");
 
@@ -85,7 +86,7 @@ export function chooseTypeScript(projectDir: string): ChosenTypeScript {
       why = `the project's typescript ${version} lacks ${missing.join(", ")}`;
     }
   }
-  const bundled = bundledTypeScript();
+  const bundled = ownTypeScript();
   if (bundled === undefined) {
     throw new UsageError(
       `build: ${why}, and traced-allocator's own TypeScript 6 (its dependency typescript@6) is not installed: ` +
@@ -93,23 +94,6 @@ export function chooseTypeScript(projectDir: string): ChosenTypeScript {
     );
   }
   return { ts: bundled.ts, from: "bundled", why, name: bundled.name };
-}
-
-/**
- * traced-allocator's own TypeScript 6: its dependency `typescript` (installed beside the package when
- * the project's is another major), else `@typescript/typescript6` where that is installed.
- */
-function bundledTypeScript(): { ts: TS; name: string } | undefined {
-  for (const name of ["typescript", "@typescript/typescript6"]) {
-    try {
-      const mod = require(name) as TS;
-      const major = Number(String(mod.version).split(".")[0]);
-      if (major >= 5 && major < 7 && missingApi(mod).length === 0) return { ts: mod, name };
-    } catch {
-      // not installed, or no API: the next
-    }
-  }
-  return undefined;
 }
 
 /** The version in the package.json of the package that holds `file`, or undefined. */
