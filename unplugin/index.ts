@@ -146,6 +146,16 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         start = config.root;
       },
     },
+    esbuild: {
+      setup(build) {
+        // The runtime is loaded from node_modules when the bundle runs, not bundled in: esbuild's
+        // ESM output cannot require() Node's built-ins from a bundled CommonJS package (the runtime
+        // is one), and one copy of the runtime per process is one tracer.
+        const runtime = options.runtime ?? "traced-allocator/runtime";
+        const own = new RegExp(`^(?:traced-allocator(?:/.*)?|${runtime.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")})$`);
+        build.onResolve({ filter: own }, (args) => ({ path: args.path, external: true }));
+      },
+    },
   };
 };
 
