@@ -3,12 +3,13 @@
 // the same fixture: every event with its size, file:line:col, kind and site key, and the site table;
 // and the program prints the same output. esbuild builds every fixture; Vite (an SSR build for
 // Node), Rollup (with a type-stripping plugin after ours) and webpack (ts-loader, transpileOnly)
-// build a few. Bundles are run from the fixture's folder: in a bundle, locations that come from
+// build a few; Vitest runs fixtures/unplugin-vitest. Bundles are run from the fixture's folder: in a bundle, locations that come from
 // stack traces are relative to the working directory (the emitted file's place is not known).
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
+import { spawnSync } from "node:child_process";
 import { ts, compile, scratch, runNdjson, fixturesDir, repoRoot, cleanup } from "./harness.mjs";
 import { normalized, fixtureNames, fixtureMeta } from "./support/traces.mjs";
 
@@ -215,4 +216,43 @@ async function buildWithWebpack(dir) {
 describe("webpack (traced-allocator/webpack, before ts-loader)", function () {
   this.timeout(120_000);
   for (const name of ["track-caller"]) sameAsTsPatch("webpack", name, (dir) => buildWithWebpack(dir));
+});
+
+// ----------------------------------------------------------------------------------------- Vitest
+
+describe("Vitest with traced-allocator/vite (fixtures/unplugin-vitest)", function () {
+  this.timeout(120_000);
+  const dir = path.join(fixturesDir, "unplugin-vitest");
+  /** `file:line:col` of `token` on the line of `file` that contains `line`. */
+  const placeOf = (file, line, token) => {
+    const lines = fs.readFileSync(path.join(dir, file), "utf8").split("\n");
+    const i = lines.findIndex((l) => l.includes(line));
+    return `${file}:${i + 1}:${lines[i].indexOf(token, lines[i].indexOf(line)) + 1}`;
+  };
+  let r, trace;
+  before(() => {
+    const out = path.join(scratch("vitest"), "trace.ndjson");
+    const res = spawnSync(process.execPath, [path.join(path.dirname(require.resolve("vitest/package.json")), "vitest.mjs"), "run"], {
+      cwd: dir,
+      env: { ...process.env, TRACED_ALLOC: `ndjson=${out}`, NO_COLOR: "1", CI: "1" },
+      encoding: "utf8",
+      timeout: 100_000,
+    });
+    r = res;
+    trace = fs.existsSync(out) ? normalized(fs.readFileSync(out, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l))) : undefined;
+  });
+
+  it("runs the tests", () => {
+    expect(r.status, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/2 passed/);
+  });
+
+  it("records the tested code's allocations at their lines, a @track_caller helper's at the test's line", () => {
+    expect(trace, "a trace file").to.not.equal(undefined);
+    const allocs = trace.events.filter((e) => e.event === "alloc").map((e) => `${e.size} ${e.place} ${e.kind}`);
+    expect(allocs).to.deep.equal([
+      `9 ${placeOf("src/codec.ts", "Buffer.alloc(", "alloc")} Buffer.alloc`,
+      `16 ${placeOf("test/codec.test.ts", "scratch(16)", "scratch")} new Uint8Array`,
+    ]);
+  });
 });
