@@ -118,6 +118,39 @@ describe("esbuild (traced-allocator/esbuild)", function () {
     expect(() => dist("esbuild.js")({ tsconfg: "tsconfig.json" })).to.throw(/unknown option 'tsconfg'. Known options: 'tsconfig'/);
   });
 
+  it("rewrites TypeScript files only: not declarations, node_modules, JavaScript or a part of another file", () => {
+    const { INCLUDE, EXCLUDE } = dist("index.js");
+    const rewritten = (id) => INCLUDE.test(id) && !EXCLUDE.test(id);
+    expect(["/p/a.ts", "/p/a.tsx", "/p/a.mts", "/p/a.cts", "/p/a.ts?v=3"].filter(rewritten)).to.have.length(5);
+    expect(["/p/a.d.ts", "/p/node_modules/x/a.ts", "/p/a.js", "/p/App.vue?vue&type=script&lang.ts", "\0virtual:a.ts"].filter(rewritten)).to.deep.equal([]);
+  });
+
+  it("rebuilds with the file's new text (esbuild's incremental rebuild: a new program version)", async () => {
+    const project = scratch("esbuild-rebuild");
+    fs.mkdirSync(path.join(project, "src"));
+    fs.copyFileSync(path.join(fixturesDir, "builtins/tsconfig.json"), path.join(project, "tsconfig.json"));
+    const main = path.join(project, "src/main.ts");
+    fs.writeFileSync(main, "console.log(new Uint8Array(2).length);\n");
+    const outfile = path.join(project, "out/main.cjs");
+    const ctx = await esbuild.context({
+      entryPoints: [main], bundle: true, platform: "node", outfile, logLevel: "silent",
+      plugins: [dist("esbuild.js")({ tsconfig: path.join(project, "tsconfig.json") })],
+    });
+    try {
+      await ctx.rebuild();
+      const first = runBundle(outfile, project, {});
+      const line2 = "console.log(new Uint8Array(2).length, Buffer.alloc(5).length);";
+      fs.writeFileSync(main, `// one line more\n${line2}\n`);
+      await ctx.rebuild();
+      const second = runBundle(outfile, project, {});
+      const allocs = (r) => r.trace.events.filter((e) => e.event === "alloc").map((e) => `${e.size} ${e.place} ${e.kind}`);
+      expect(allocs(first)).to.deep.equal(["2 src/main.ts:1:13 new Uint8Array"]);
+      expect(allocs(second)).to.deep.equal(["2 src/main.ts:2:13 new Uint8Array", `5 src/main.ts:2:${line2.indexOf("alloc(") + 1} Buffer.alloc`]);
+    } finally {
+      await ctx.dispose();
+    }
+  });
+
   it("maps the bundle back to the TypeScript lines (the source map is composed)", async () => {
     const dir = path.join(fixturesDir, "positions");
     const file = await buildWithEsbuild(dir);

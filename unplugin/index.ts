@@ -32,8 +32,11 @@ const KNOWN: Record<keyof Options, string> = {
   runtime: "the module rewritten code imports",
 };
 
-/** The files rewritten: TypeScript, not declarations, not in node_modules (a query such as `?v=1` allowed). */
-export const INCLUDE = /\.(?:[cm]?ts|tsx)(?:\?.*)?$/;
+/**
+ * The files rewritten: TypeScript files (a query such as `?v=1` after the path allowed; not a part
+ * of another file, `App.vue?vue&lang.ts`), not declarations, not in node_modules.
+ */
+export const INCLUDE = /^[^?]*\.(?:[cm]?ts|tsx)(?:\?.*)?$/;
 export const EXCLUDE = /[\\/]node_modules[\\/]|\.d\.[cm]?ts(?:\?.*)?$|^\0/;
 
 function checkOptions(raw: unknown): Options {
