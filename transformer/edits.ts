@@ -200,7 +200,7 @@ class Differ {
 
   /** The file's statements: the runtime import, the site table and the temps go in after the directives. */
   statements(sf: ts.SourceFile, out: ts.SourceFile): void {
-    if (!this.list(sf, sf.statements, out.statements, "file")) {
+    if (!this.list(sf.statements, out.statements, "file")) {
       throw new Error(`traced-allocator: internal error: the rewrite of ${sf.fileName} is not a list of insertions at the top of the file`);
     }
   }
@@ -275,8 +275,7 @@ class Differ {
   }
 
   /** A list, or false when its change is not kept elements with new ones between them. */
-  private list(parent: ts.Node, oa: ts.NodeArray<ts.Node>, na: ts.NodeArray<ts.Node>, kind: ListKind): boolean {
-    void parent;
+  private list(oa: ts.NodeArray<ts.Node>, na: ts.NodeArray<ts.Node>, kind: ListKind): boolean {
     const plan = this.plan(oa, na);
     if (!plan) return false;
     this.run(oa, plan, kind);
@@ -336,7 +335,7 @@ class Differ {
       this.emit(prev.end, prev.end, lead + joined);
     } else if (oa.length > 0) {
       // At the top of the file: after a shebang and the comments before the first statement.
-      const at = kind === "file" ? oa[0].getStart(this.sf) : kind === "commas" ? oa[0].getStart(this.sf) : oa.pos;
+      const at = kind === "statements" ? oa.pos : oa[0].getStart(this.sf);
       this.emit(at, at, joined + sep);
     } else {
       this.emit(oa.pos, oa.pos, joined);
