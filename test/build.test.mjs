@@ -326,8 +326,12 @@ describe("a fresh project with typescript@7 and traced-allocator from npm pack",
     expect(allocs("dist/main.js", dir)).to.deep.equal(expectedAllocs());
   });
 
+  it("the project's own tsc is still TypeScript 7 (traced-allocator's TypeScript 6 does not take over the tsc bin)", () => {
+    expect(sh(npx, ["--no", "--", "tsc", "--version"], dir).stdout).to.equal(`Version ${ts7}\n`);
+  });
+
   it("tsc (TypeScript 7) type checks the same project without errors", () => {
-    const r = sh(npx, ["--no", "tsc", "--noEmit"], dir);
+    const r = sh(npx, ["--no", "--", "tsc", "--noEmit"], dir);
     expect(r.stdout).to.equal("");
     expect(r.status).to.equal(0);
   });
