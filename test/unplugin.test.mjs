@@ -25,6 +25,9 @@ function runBundle(file, dir, meta) {
   return { ...r, trace: normalized(r.records) };
 }
 
+/** The fixture's entry: the TypeScript file of its `main` (fixture.json; default src/main.js). */
+const entryOf = (dir) => path.join(dir, (fixtureMeta(dir).main ?? "src/main.js").replace(/\.([cm]?)js$/, ".$1ts"));
+
 const esmFixture = (dir) => fs.existsSync(path.join(dir, "package.json")) && JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).type === "module";
 
 /** The ts-patch build of a fixture, run from its folder: what every bundle must match. */
@@ -79,7 +82,7 @@ function sameAsTsPatch(label, name, what) {
 async function buildWithEsbuild(dir, { format = esmFixture(dir) ? "esm" : "cjs", plugin = true, external = ["traced-allocator"] } = {}) {
   const outfile = path.join(scratch(`esbuild-${path.basename(dir)}`), format === "esm" ? "main.mjs" : "main.cjs");
   await esbuild.build({
-    entryPoints: [path.join(dir, "src/main.ts")],
+    entryPoints: [entryOf(dir)],
     absWorkingDir: dir,
     bundle: true,
     platform: "node",
@@ -109,7 +112,7 @@ describe("esbuild (traced-allocator/esbuild)", function () {
   it("reports a missing tsconfig and an unknown option by name", async () => {
     const dir = path.join(fixturesDir, "builtins");
     const attempt = (options) =>
-      esbuild.build({ entryPoints: [path.join(dir, "src/main.ts")], bundle: true, write: false, platform: "node", logLevel: "silent", plugins: [dist("esbuild.js")(options)] });
+      esbuild.build({ entryPoints: [entryOf(dir)], bundle: true, write: false, platform: "node", logLevel: "silent", plugins: [dist("esbuild.js")(options)] });
     const missing = path.join(dir, "no-such-tsconfig.json");
     await attempt({ tsconfig: missing }).then(
       () => expect.fail("built"),
@@ -174,7 +177,7 @@ async function buildWithVite(dir) {
     configFile: false,
     logLevel: "silent",
     plugins: [dist("vite.js")({ tsconfig: path.join(dir, "tsconfig.json") })],
-    build: { ssr: path.join(dir, "src/main.ts"), outDir, sourcemap: true, emptyOutDir: false, rollupOptions: { output: { entryFileNames: "main.mjs" } } },
+    build: { ssr: entryOf(dir), outDir, sourcemap: true, emptyOutDir: false, rollupOptions: { output: { entryFileNames: "main.mjs" } } },
   });
   return path.join(outDir, "main.mjs");
 }
@@ -207,7 +210,7 @@ async function buildWithRollup(dir) {
   const { rollup } = await import("rollup");
   const file = path.join(scratch(`rollup-${path.basename(dir)}`), "main.cjs");
   const bundle = await rollup({
-    input: path.join(dir, "src/main.ts"),
+    input: entryOf(dir),
     plugins: [dist("rollup.js")({ tsconfig: path.join(dir, "tsconfig.json") }), stripTypes()],
     external: (id) => id.startsWith("traced-allocator") || id.startsWith("node:"),
     onwarn: () => {},
@@ -231,7 +234,7 @@ async function buildWithWebpack(dir) {
     mode: "none",
     context: dir,
     target: "node",
-    entry: path.join(dir, "src/main.ts"),
+    entry: entryOf(dir),
     // Source-map paths Node can read (webpack's default is webpack:// URLs): stack-trace locations name the files.
     output: { path: outDir, filename: "main.cjs", devtoolModuleFilenameTemplate: "[absolute-resource-path]" },
     devtool: "source-map",
