@@ -34,4 +34,4 @@ export TA_TSPC="$DIR/node_modules/.bin/tspc"
 exec node_modules/.bin/mocha --no-config --timeout 120000 --reporter spec \
   test/fixtures.test.mjs test/tspc.test.mjs test/track-caller.test.mjs test/positions.test.mjs test/transformer.test.mjs \
   test/realloc.test.mjs test/foreign.test.mjs test/resolution.test.mjs test/copies.test.mjs test/marks.test.mjs test/paths.test.mjs \
-  test/corpus.test.mjs test/property.test.mjs test/assertions.test.mjs test/mocha-plugin.test.mjs "$@"
+  test/corpus.test.mjs test/property.test.mjs test/assertions.test.mjs test/mocha-plugin.test.mjs test/backends.test.mjs "$@"
