@@ -66,6 +66,8 @@ export const command: Command = {
         `build: --build (tsc's project references mode) is not supported: build each project with 'traced-alloc build -p <its tsconfig>', the referenced ones first`,
       );
     }
+    // As TypeScript's own bin/tsc does: Node's compile cache (Node 22.1 and later) for what loads next.
+    (require("node:module") as { enableCompileCache?: () => unknown }).enableCompileCache?.();
     const chosen = chooseTypeScript(projectDirOf(args, io.cwd));
     if (chosen.from === "bundled") {
       io.err(`traced-alloc build: ${chosen.why}: building with traced-allocator's own TypeScript ${chosen.ts.version} (${chosen.name}).\n`);

@@ -14,6 +14,7 @@ import { sh, npx, packRepo, install } from "./support/npm.mjs";
 
 const bin = path.join(repoRoot, "dist/cli/main.js");
 const tsc = path.join(repoRoot, "node_modules/typescript/bin/tsc");
+const tspc = path.join(repoRoot, "node_modules/ts-patch/bin/tspc.js");
 const fixture = path.join(repoRoot, "fixtures/build/app");
 const tsVersion = JSON.parse(fs.readFileSync(path.join(repoRoot, "node_modules/typescript/package.json"), "utf8")).version;
 
@@ -125,6 +126,18 @@ describe(`traced-alloc build (the project's TypeScript ${tsVersion})`, function 
       expect(fs.readFileSync(path.join(plain, "dist/main.js"), "utf8")).to.not.include("traced-allocator/runtime");
       expect(fs.readFileSync(path.join(dir, "dist/main.js"), "utf8")).to.include("traced-allocator/runtime");
     });
+  });
+
+  it("emits byte for byte what tspc emits with the plugins entry (.js, .js.map)", async () => {
+    const plugins = [{ transform: "traced-allocator/transformer" }];
+    const a = project({ compilerOptions: { plugins } });
+    const b = project({ compilerOptions: { plugins } });
+    const [ours, theirs] = await Promise.all([nodeAsync([bin, "build"], a), nodeAsync([tspc], b)]);
+    expect(ours.stdout + theirs.stdout).to.equal("");
+    expect([ours.status, theirs.status]).to.deep.equal([0, 0]);
+    const files = (d) => fs.readdirSync(path.join(d, "dist"), { recursive: true }).filter((f) => /\.js(\.map)?$/.test(f)).sort();
+    expect(files(a)).to.deep.equal(files(b)).and.to.include("main.js");
+    for (const f of files(a)) expect(fs.readFileSync(path.join(a, "dist", f), "utf8"), f).to.equal(fs.readFileSync(path.join(b, "dist", f), "utf8"));
   });
 
   describe("diagnostics and exit status, compared with tsc", () => {
@@ -262,7 +275,7 @@ describe(`traced-alloc build (the project's TypeScript ${tsVersion})`, function 
     it("a project without typescript builds with the bundled TypeScript 6, and says so", () => {
       const dir = project({ typescript: "none" });
       const r = build(dir);
-      expect(r.stderr).to.match(/the project has no typescript package: building with TypeScript 6/);
+      expect(r.stderr).to.match(/the project has no typescript package: building with traced-allocator's own TypeScript 6/);
       expect(r.status).to.equal(0);
     });
 
