@@ -20,12 +20,14 @@ type TS = typeof import("typescript");
 
 /**
  * A TypeScript with the JavaScript API (5.x or 6.x): the project's own when it is one, else
- * @typescript/typescript6 (a dependency of this package, for projects on TypeScript 7, whose native
+ * this package's own typescript@6 (a dependency, for projects on TypeScript 7, whose native
  * compiler has no JavaScript API).
  */
 export function loadTypeScript(projectDir: string): TS {
   const candidates: [string, () => unknown][] = [
     [`typescript (from ${projectDir})`, () => createRequire(path.join(projectDir, "package.json"))("typescript")],
+    // This package's own dependency typescript@6 (npm nests it here when the project's is another major).
+    ["typescript (traced-allocator's own)", () => require("typescript")],
     ["@typescript/typescript6", () => require("@typescript/typescript6")],
   ];
   const found: string[] = [];
@@ -41,7 +43,7 @@ export function loadTypeScript(projectDir: string): TS {
   }
   throw new Error(
     `traced-allocator/unplugin: no TypeScript 5 or 6 to read the program with (found: ${found.join(", ") || "none"}). ` +
-      `Install it beside TypeScript 7: npm install --save-dev @typescript/typescript6`,
+      `Reinstall traced-allocator, which brings TypeScript 6 along (npm install --save-dev traced-allocator).`,
   );
 }
 
