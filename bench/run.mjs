@@ -91,6 +91,7 @@ const TARGETS = {
   load_off: { op: "<=", value: 2, on: "excess", unit: "ms" },
   reader_events_per_s: { op: ">=", value: 1e6, on: "measured", unit: "events/s" },
   build_ratio: { op: "<=", value: 1.15 },
+  build_ratio_cli: { op: "<=", value: 1.05 },
 };
 
 const started = Date.now();
@@ -168,8 +169,10 @@ async function preparePackage() {
 async function compile(compiler, tsconfig) {
   const cpuFile = path.join(WORK, `cpu-${process.pid}.json`);
   rmrf(cpuFile);
-  const script = compiler === "tsc" ? TSC : compiler === "tspc" ? TSPC : compiler;
-  const r = await runNode(["--require", CPU_PRELOAD, script, "-p", tsconfig], {
+  // `traced-alloc`: the frozen package's bin, as `traced-alloc build -p <tsconfig>`
+  const script = compiler === "tsc" ? TSC : compiler === "tspc" ? TSPC : compiler === "traced-alloc" ? path.join(PKG, "dist/cli/main.js") : compiler;
+  const sub = compiler === "traced-alloc" ? ["build"] : [];
+  const r = await runNode(["--require", CPU_PRELOAD, script, ...sub, "-p", tsconfig], {
     cwd: path.dirname(tsconfig),
     env: envWith({ BENCH_CPU_OUT: cpuFile }),
   });
@@ -295,6 +298,7 @@ function prepareRxjs() {
   write(path.join(dir, "tsconfig.tsc.json"), json(base));
   write(path.join(dir, "tsconfig.tspc.json"), json({ extends: "./tsconfig.tsc.json", compilerOptions: { outDir: "out/tspc" } }));
   write(path.join(dir, "tsconfig.traced.json"), json({ extends: "./tsconfig.tsc.json", compilerOptions: { outDir: "out/traced", plugins: PLUGIN } }));
+  write(path.join(dir, "tsconfig.build-cli.json"), json({ extends: "./tsconfig.tsc.json", compilerOptions: { outDir: "out/build-cli", plugins: PLUGIN } }));
   write(
     path.join(dir, "tsconfig.traced-nojsdoc.json"),
     json({ extends: "./tsconfig.tsc.json", compilerOptions: { outDir: "out/traced-nojsdoc", plugins: [{ transform: "traced-allocator-nojsdoc/transformer" }] } }),
@@ -891,6 +895,7 @@ async function benchBuild(rx) {
     ["tsc", "tsc", "tsconfig.tsc.json", "out/tsc"],
     ["tspc_no_plugin", "tspc", "tsconfig.tspc.json", "out/tspc"],
     ["tspc_plugin", "tspc", "tsconfig.traced.json", "out/traced"],
+    ["traced_alloc_build", "traced-alloc", "tsconfig.build-cli.json", "out/build-cli"],
     // what-ifs, for the diagnosis: the package.json without tsp.tscOptions.parseAllJsDoc; and that, with
     // TypeScript patched in place by `ts-patch install` (plain tsc, no live patching at each start)
     ["tspc_plugin_without_parseAllJsDoc", "tspc", "tsconfig.traced-nojsdoc.json", "out/traced-nojsdoc"],
@@ -920,7 +925,7 @@ async function benchBuild(rx) {
   const rewrites = countRewrites(path.join(rx.dir, "out/traced"));
   const plainHasTa = countRewrites(path.join(rx.dir, "out/tsc")).files_with_runtime;
   if (rewrites.sites === 0) throw new Error("rxjs: the plugin build has no __ta site: the plugin did not run");
-  for (const other of ["out/traced-nojsdoc", "out/installed"]) {
+  for (const other of ["out/traced-nojsdoc", "out/installed", "out/build-cli"]) {
     const r2 = countRewrites(path.join(rx.dir, other));
     if (r2.sites !== rewrites.sites) throw new Error(`rxjs: ${other} has ${r2.sites} sites, out/traced ${rewrites.sites}: the what-if builds must rewrite the same`);
   }
@@ -966,7 +971,21 @@ async function benchBuild(rx) {
     diagnostics_identical: same,
     diagnostics: diagnostics.tsc,
   });
-  return f;
+  // traced-alloc build: tsc's build with the transformer through TypeScript's API, no ts-patch
+  const fc = figure("build_ratio_cli", "tsc (CPU ms, whole compiler process)", "traced-alloc build (CPU ms, whole process)", "ms", cpu("tsc"), cpu("traced_alloc_build"), {
+    project: f.project,
+    metric: f.metric,
+    rounds: CFG.buildRounds,
+    wall: {
+      tsc_ms: round(median(wall("tsc"))),
+      traced_alloc_build_ms: round(median(wall("traced_alloc_build"))),
+      ratio: round(median(wall("traced_alloc_build")) / median(wall("tsc"))),
+      paired_ratio: roundSummary(summarize(wall("traced_alloc_build").map((x, i) => x / wall("tsc")[i]))),
+    },
+    peak_rss_mb: { tsc: f.peak_rss_mb.tsc, traced_alloc_build: f.peak_rss_mb.traced_alloc_build },
+    js_files_emitted: { tsc: emitted("out/tsc"), traced_alloc_build: emitted("out/build-cli") },
+  });
+  return { build_ratio: f, build_ratio_cli: fc };
 }
 
 // ------------------------------------------------------------------------------------ report
@@ -1006,6 +1025,7 @@ function markdown(R) {
   add("`alloc_ndjson_rss_growth`", R.alloc_ndjson_rss_growth, "mib", "MiB");
   add("`load_off`", R.load_off, "ms");
   add("`build_ratio`", R.build_ratio, "ms");
+  add("`build_ratio_cli`", R.build_ratio_cli, "ms");
   if (R.reader_events_per_s) {
     const f = R.reader_events_per_s;
     rows.push(`| \`reader_events_per_s\` | – | ${f.measured}: ${(f.measured_events_per_s / 1e6).toFixed(2)}M events/s (${f.events} events, ${f.file_mib} MiB, RSS ${f.rss_mib} MiB) | – | ${fmtTarget(f.target)} | ${fmtPass(f.pass)} | – |`);
@@ -1060,6 +1080,8 @@ function markdown(R) {
     md += `\n#### Build: ${b.project}\n\n| Compiler | CPU ms | wall ms |\n|---|---|---|\n`;
     md += `| tsc | ${fmtNum(b.baseline_ms, "")} | ${fmtNum(b.wall.tsc_ms, "")} |\n| tspc, no plugin | ${fmtNum(b.tspc_no_plugin_ms, "")} | ${fmtNum(b.wall.tspc_no_plugin_ms, "")} |\n| tspc + plugin | ${fmtNum(b.measured_ms, "")} | ${fmtNum(b.wall.tspc_plugin_ms, "")} |\n`;
     md += `| ratio tspc + plugin ÷ tsc | ${fmtRatio(b.ratio)} | ${fmtRatio(b.wall.ratio)} |\n`;
+    const c = R.build_ratio_cli;
+    if (c && !c.failed) md += `| traced-alloc build | ${fmtNum(c.measured_ms, "")} (${fmtRatio(c.ratio)}) | ${fmtNum(c.wall.traced_alloc_build_ms, "")} (${fmtRatio(c.wall.ratio)}) |\n`;
     md += `| what-if: tspc + plugin, package.json without \`tsp.tscOptions.parseAllJsDoc\` | ${fmtNum(b.what_if.without_parseAllJsDoc.cpu_ms, "")} (${fmtRatio(b.what_if.without_parseAllJsDoc.ratio)}) | |\n`;
     md += `| what-if: \`ts-patch install\`ed TypeScript, plain tsc + plugin, without \`parseAllJsDoc\` | ${fmtNum(b.what_if.ts_patch_install_without_parseAllJsDoc.cpu_ms, "")} (${fmtRatio(b.what_if.ts_patch_install_without_parseAllJsDoc.ratio)}) | |\n`;
     md += `\nPlugin build: ${b.rewrites.sites} sites in ${b.rewrites.files_with_runtime} files (${Object.entries(b.rewrites.kinds).map(([k, n]) => `${k} ×${n}`).join(", ")}).\n`;
@@ -1193,7 +1215,7 @@ async function main() {
     if (!ONLY.has("alloc")) await prepareAlloc();
     R.instructions = await benchInstructions();
   }
-  if (ONLY.has("build")) R.build_ratio = await benchBuild(prepareRxjs());
+  if (ONLY.has("build")) Object.assign(R, await benchBuild(prepareRxjs()));
   if (R.micro && R.overhead_off && R.overhead_ndjson) {
     // A noise-free cross-check of overhead_off: wrapper calls per pass (counted from the ndjson trace)
     // × what one wrapper call costs with tracing unset (micro loops, cases with on-heap results).
