@@ -3,6 +3,7 @@
  * export, html, check). Made by trace.ts (`readTrace`), streaming; every command is a function of
  * a `Trace`. Plain data, JSON-serialisable. See README, "Trace format 1" and "What the numbers mean".
  */
+import type { SiteStats } from "../runtime/summary";
 
 /** A place in the user's source, relative to the trace's `root`; 1-based line and col (UTF-16 units). */
 export interface Place {
@@ -12,30 +13,14 @@ export interface Place {
 }
 
 /**
- * One row of the runtime's summary, per thread: a place and what was called there. Figures are
- * those of the summary for the same run: `allocs`, `reallocs`, `bytes`, `max` exact; `deallocs`,
- * `live` and `atPeak` exact unless `sampled` (then estimates from weighted samples).
+ * One row of the runtime's summary, per thread: the runtime's own `SiteStats` (a type only: the
+ * CLI never loads the runtime), so that a trace's figures and the summary's are one shape.
+ * `allocs`, `reallocs`, `bytes`, `max` exact; `deallocs`, `live` and `atPeak` exact unless
+ * `sampled` (then estimates from weighted samples).
  */
-export interface SiteFigures extends Place {
+export interface SiteFigures extends SiteStats {
   /** Thread the events came from (0 = main). */
   readonly thread: number;
-  /** What was called (`new Uint8Array`, `Buffer.alloc`, `ArrayBuffer.prototype.resize`, …). */
-  readonly kind: string;
-  /** The stable site key, `file#scope/kind#n` (for a caller's line: `callerKey>innerKey`). */
-  readonly key: string;
-  /** Events reported at a caller's line (`@track_caller`): the site inside the marked function. */
-  readonly inner?: Place & { readonly key: string };
-  allocs: number;
-  reallocs: number;
-  bytes: number;
-  max: number;
-  deallocs: number;
-  live: number;
-  atPeak: number;
-  /** Sizes are a model (arrays: 8 bytes an element). */
-  estimated: boolean;
-  /** Lifetimes here were estimated from samples: deallocs, live, atPeak are estimates. */
-  sampled: boolean;
   /**
    * Objects made here and collected before `TEMPORARY_WINDOW` more allocations happened in their
    * thread (exact lifetimes only; 0 where unknown). See trace.ts for the definition.
