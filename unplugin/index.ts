@@ -127,6 +127,12 @@ class Engine {
   }
 }
 
+/** This package's modules and the runtime that rewritten code imports: kept out of a bundle. */
+function ownModules(options: Options): RegExp {
+  const runtime = options.runtime ?? "traced-allocator/runtime";
+  return new RegExp(`^(?:traced-allocator(?:/.*)?|${runtime.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")})$`);
+}
+
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
   const options = checkOptions(raw);
   let start = process.cwd();
@@ -154,9 +160,13 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         // The runtime is loaded from node_modules when the bundle runs, not bundled in: esbuild's
         // ESM output cannot require() Node's built-ins from a bundled CommonJS package (the runtime
         // is one), and one copy of the runtime per process is one tracer.
-        const runtime = options.runtime ?? "traced-allocator/runtime";
-        const own = new RegExp(`^(?:traced-allocator(?:/.*)?|${runtime.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")})$`);
-        build.onResolve({ filter: own }, (args) => ({ path: args.path, external: true }));
+        build.onResolve({ filter: ownModules(options) }, (args) => ({ path: args.path, external: true }));
+      },
+    },
+    bun: {
+      // Bun.build: the same (one tracer per process).
+      setup(build) {
+        build.onResolve({ filter: ownModules(options) }, (args: { path: string }) => ({ path: args.path, external: true }));
       },
     },
   };
