@@ -47,7 +47,7 @@ export function fileContext(
     ts: tsi,
     program: seen,
     checker,
-    marks: new Marks(tsi, checker),
+    marks: new Marks(tsi, checker, program),
     resolver: new Resolver(tsi, program, checker),
     root: options.root,
     runtime: options.runtime,

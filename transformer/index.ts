@@ -131,7 +131,7 @@ export default function tracedAllocator(
       ts: tsi,
       program: p,
       checker,
-      marks: new Marks(tsi, checker),
+      marks: new Marks(tsi, checker, p),
       resolver: new Resolver(tsi, p, checker),
       root: parsed.options.root,
       runtime: parsed.options.runtime,

@@ -14,11 +14,43 @@ const INTRINSIC_RE = tagPattern(CALLER_INTRINSIC_TAG);
 
 export class Marks {
   private readonly cache = new Map<ts.Node, boolean>();
+  private tagged: { track: boolean; intrinsic: boolean } | undefined;
 
   constructor(
     private readonly ts: typeof import("typescript"),
     private readonly checker: ts.TypeChecker,
+    /** With a program: a program none of whose files has the tags' text marks nothing, and costs no lookups. */
+    private readonly program?: ts.Program,
   ) {}
+
+  /**
+   * Which tags' text occurs in any file of the program (TypeScript's own lib files aside). A mark
+   * is read from its declaration's file text, so where the text `@track_caller` is in no file,
+   * nothing is marked. One scan per program (rxjs: 2 ms); most projects have no mark at all, and
+   * then no call, function or property read needs a symbol lookup for marks.
+   */
+  private tags(): { track: boolean; intrinsic: boolean } {
+    if (this.tagged === undefined) {
+      const program = this.program;
+      if (!program) return (this.tagged = { track: true, intrinsic: true });
+      const track = `@${TRACK_CALLER_TAG}`;
+      const intrinsic = `@${CALLER_INTRINSIC_TAG}`;
+      const t = { track: false, intrinsic: false };
+      for (const sf of program.getSourceFiles()) {
+        if (program.isSourceFileDefaultLibrary(sf)) continue;
+        if (!t.track && sf.text.includes(track)) t.track = true;
+        if (!t.intrinsic && sf.text.includes(intrinsic)) t.intrinsic = true;
+        if (t.track && t.intrinsic) break;
+      }
+      this.tagged = t;
+    }
+    return this.tagged;
+  }
+
+  /** Whether anything in the program may be marked `@track_caller`. */
+  get any(): boolean {
+    return this.tags().track;
+  }
 
   /**
    * The node that carries JSDoc for a function-like declaration: its `const` for an arrow or
@@ -52,6 +84,7 @@ export class Marks {
    * calls is (a property whose type is a function type alias declared elsewhere).
    */
   isMarkedCall(node: ts.CallExpression | ts.NewExpression, decl: ts.Declaration | undefined): boolean {
+    if (!this.any) return false;
     if (this.isMarked(decl)) return true;
     const ts = this.ts;
     let callee: ts.Expression = node.expression;
@@ -88,7 +121,7 @@ export class Marks {
 
   /** Whether calls to this declaration pass their location, and its body takes it. */
   isMarked(decl: ts.Node | undefined): boolean {
-    if (!decl) return false;
+    if (!decl || !this.any) return false;
     const hit = this.cache.get(decl);
     if (hit !== undefined) return hit;
     this.cache.set(decl, false); // cycles through heritage
@@ -165,6 +198,6 @@ export class Marks {
 
   /** Whether this declaration is the runtime's `Location.caller()`. */
   isCallerIntrinsic(decl: ts.Node | undefined): boolean {
-    return !!decl && this.hasTag(decl, INTRINSIC_RE);
+    return !!decl && this.tags().intrinsic && this.hasTag(decl, INTRINSIC_RE);
   }
 }

@@ -16,12 +16,18 @@ import { Rule } from "../runtime/names";
 
 const NODE_TYPES = /[\\/]node_modules[\\/]@types[\\/]node[\\/]/;
 
+/** The method names of BY_INSTANCE_SHAPE (`encode`, `slice`): a call of any other name has no instance row. */
+const INSTANCE_METHODS = new Set([...BY_INSTANCE_SHAPE.keys()].map((k) => k.slice(k.lastIndexOf(".") + 1)));
+
 export class Resolver {
   constructor(
     private readonly ts: typeof import("typescript"),
     private readonly program: ts.Program,
     private readonly checker: ts.TypeChecker,
   ) {}
+
+  /** Per file, the names its imports bind (what may be an alias of a Node module's export). */
+  private readonly imported = new WeakMap<ts.SourceFile, Set<string>>();
 
   /** The declaration of the signature a call resolves to, if any. */
   declarationOf(node: ts.CallExpression | ts.NewExpression): ts.Declaration | undefined {
@@ -76,7 +82,7 @@ export class Resolver {
     const ts = this.ts;
     if (!ts.isCallExpression(node)) return undefined;
     const callee = this.skipOuter(node.expression);
-    if (!ts.isPropertyAccessExpression(callee) || !ts.isIdentifier(callee.name)) return undefined;
+    if (!ts.isPropertyAccessExpression(callee) || !ts.isIdentifier(callee.name) || !INSTANCE_METHODS.has(callee.name.text)) return undefined;
     let recv = this.skipOuter(callee.expression);
     if (ts.isIdentifier(recv)) {
       const d = this.checker.getSymbolAtLocation(recv)?.valueDeclaration;
@@ -142,10 +148,46 @@ export class Resolver {
     const path = this.calleePath(node.expression);
     if (!path) return undefined;
     const [root, ...rest] = path;
+    const prefix = this.ts.isNewExpression(node) ? "new " : "";
+    // Before the symbol lookup, what the text allows: a global's shape is the path as written, and
+    // any other shape needs `globalThis` or an import (most calls are of the program's own functions).
+    if (root.text !== "globalThis" && !BY_SHAPE.has(prefix + path.map((p) => p.text).join(".")) && !this.importedNames(root).has(root.text)) {
+      return undefined;
+    }
     const names = this.globalNames(root);
     if (!names) return undefined;
     const shape = [...names, ...rest.map((r) => r.text)].join(".");
-    return BY_SHAPE.get(this.ts.isNewExpression(node) ? `new ${shape}` : shape);
+    return BY_SHAPE.get(prefix + shape);
+  }
+
+  /** The names bound by the imports of `id`'s file, in its statements and its namespaces' (read from the syntax, once a file). */
+  private importedNames(id: ts.Identifier): Set<string> {
+    const ts = this.ts;
+    const sf = id.getSourceFile();
+    let names = this.imported.get(sf);
+    if (names) return names;
+    const found = new Set<string>();
+    const scan = (statements: readonly ts.Statement[]) => {
+      for (const st of statements) {
+        if (ts.isImportDeclaration(st) && st.importClause) {
+          const c = st.importClause;
+          if (c.name) found.add(c.name.text);
+          const b = c.namedBindings;
+          if (b && ts.isNamespaceImport(b)) found.add(b.name.text);
+          else if (b) for (const e of b.elements) found.add(e.name.text);
+        } else if (ts.isImportEqualsDeclaration(st)) {
+          found.add(st.name.text);
+        } else if (ts.isModuleDeclaration(st)) {
+          let body = st.body;
+          while (body && ts.isModuleDeclaration(body)) body = body.body;
+          if (body && ts.isModuleBlock(body)) scan(body.statements);
+        }
+      }
+    };
+    scan(sf.statements);
+    names = found;
+    this.imported.set(sf, names);
+    return names;
   }
 
   /** `Buffer.alloc`, `(Uint8Array as any).from`, `globalThis.Buffer.alloc`: the identifiers, casts and parentheses removed. */
