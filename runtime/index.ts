@@ -53,6 +53,18 @@ export const take = R.take;
 export const caller = R.caller;
 export type { SiteStats, Totals } from "./summary";
 
+/**
+ * The package root as a ts-patch plugin (`"transform": "traced-allocator"` in a tsconfig): the
+ * transformer of traced-allocator/transformer, loaded only when ts-patch calls this. It is loaded
+ * through Node's createRequire, which bundlers do not follow, so a bundle of the runtime never takes
+ * in the transformer or TypeScript (checked with esbuild by test/runtime.test.mjs).
+ */
+export default function transformer(...args: unknown[]): unknown {
+  const { createRequire } = (process as unknown as { getBuiltinModule(id: "node:module"): typeof import("node:module") }).getBuiltinModule("node:module");
+  const load = createRequire(__filename);
+  return (load("../transformer/index.js") as { default: (...a: unknown[]) => unknown }).default(...args);
+}
+
 /** Snapshot of the per-site counters, largest `bytes` first. */
 export function sites(): SiteStats[] {
   return summary().sites();

@@ -204,6 +204,14 @@ describe(`traced-alloc build (the project's TypeScript ${tsVersion})`, function 
       expect(allocs("dist/main.js", dir)).to.deep.equal(expectedAllocs());
     });
 
+    it('under tspc as well, the package root ("transform": "traced-allocator") is the transformer (the runtime\'s default export)', () => {
+      const dir = project({ compilerOptions: { plugins: [{ transform: "traced-allocator" }] } });
+      const r = node([tspc], dir);
+      expect(r.stdout + r.stderr).to.equal("");
+      expect(r.status).to.equal(0);
+      expect(allocs("dist/main.js", dir)).to.deep.equal(expectedAllocs());
+    });
+
     it("another ts-patch transformer is not run, and stderr says so", () => {
       const dir = project({ compilerOptions: { plugins: [{ transform: "some-other-transformer" }, { transform: "traced-allocator/transformer" }] } });
       const r = build(dir);

@@ -960,3 +960,34 @@ describe("ndjson=<path> with %p", function () {
     }
   });
 });
+
+describe("the runtime in a bundle", function () {
+  // The package root's default export is the ts-patch transformer ("transform": "traced-allocator"),
+  // loaded only when called: a bundle of the runtime must not take in the transformer or TypeScript.
+  it("a bundle of the runtime (esbuild) holds neither the transformer nor TypeScript", () => {
+    const esbuild = require("esbuild");
+    const out = esbuild.buildSync({
+      stdin: { contents: 'import { Location, enabled } from "traced-allocator"; console.log(typeof Location, enabled());', resolveDir: repoRoot },
+      bundle: true,
+      platform: "node",
+      write: false,
+      logLevel: "silent",
+    });
+    expect(out.errors).to.deep.equal([]);
+    const text = out.outputFiles[0].text;
+    expect(text).to.include("traced-allocator"); // the runtime is in it
+    expect(text).to.not.include("transformSourceFile");
+    expect(text).to.not.include("createProgram");
+    expect(text.length).to.be.lessThan(200_000);
+  });
+
+  it("the package root's default export is traced-allocator/transformer's, loaded when called", () => {
+    const root = require("traced-allocator");
+    expect(root).to.equal(require("traced-allocator/runtime"));
+    expect(typeof root.default).to.equal("function");
+    const ts = require("typescript");
+    const program = ts.createProgram([], { noEmit: true });
+    const factory = root.default(program, {}, { ts });
+    expect(typeof factory).to.equal("function");
+  });
+});
