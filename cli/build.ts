@@ -6,6 +6,7 @@
  */
 import * as path from "node:path";
 import { type Command, type Io, UsageError } from "./command";
+import { saveCodeCache } from "./build/code-cache";
 import { compile } from "./build/compile";
 import { chooseTypeScript } from "./build/typescript";
 
@@ -72,6 +73,8 @@ export const command: Command = {
     if (chosen.from === "bundled") {
       io.err(`traced-alloc build: ${chosen.why}: building with traced-allocator's own TypeScript ${chosen.ts.version} (${chosen.name}).\n`);
     }
-    return compile(chosen.ts, args, { write: io.out, note: io.err, cwd: io.cwd, env: io.env });
+    const status = await compile(chosen.ts, args, { write: io.out, note: io.err, cwd: io.cwd, env: io.env });
+    saveCodeCache(); // Node 20: the TypeScript it compiled, for the next build (see build/code-cache.ts)
+    return status;
   },
 };

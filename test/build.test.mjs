@@ -5,6 +5,7 @@
 // tsc prints and returns for the same project. The last part installs typescript@7 and this
 // package from `npm pack` into a fresh project (the README's TypeScript 7 path).
 import { expect } from "chai";
+import { createRequire } from "node:module";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -219,6 +220,43 @@ describe(`traced-alloc build (the project's TypeScript ${tsVersion})`, function 
       expect(r.stderr).to.include('the plugin "some-other-transformer" in the tsconfig is not run');
       expect(r.status).to.equal(0);
       expect(allocs("dist/main.js", dir)).to.deep.equal(expectedAllocs());
+    });
+  });
+
+  describe("the code cache for TypeScript (Node without a compile cache of its own)", () => {
+    const nodeHasCompileCache = typeof createRequire(import.meta.url)("node:module").enableCompileCache === "function";
+    it(nodeHasCompileCache ? "is not written: Node's own compile cache is on" : "is written by the first build, used by the next, and a broken one is only a slower build", () => {
+      const tmp = fs.mkdtempSync(path.join(root, "tmp-"));
+      const cacheDir = path.join(tmp, "traced-allocator-code-cache");
+      const dir = project();
+      const first = build(dir, [], { TMPDIR: tmp });
+      expect(first.stdout + first.stderr).to.equal("");
+      expect(first.status).to.equal(0);
+      if (nodeHasCompileCache) {
+        expect(fs.existsSync(cacheDir)).to.equal(false);
+        return;
+      }
+      const files = fs.readdirSync(cacheDir);
+      expect(files).to.have.length(1);
+      expect(fs.statSync(path.join(cacheDir, files[0])).size).to.be.greaterThan(1 << 20);
+      const written = fs.readFileSync(path.join(cacheDir, files[0]));
+      const second = build(dir, [], { TMPDIR: tmp });
+      expect(second.stdout + second.stderr).to.equal("");
+      // Accepted by V8, so not written again.
+      expect(fs.readdirSync(cacheDir)).to.deep.equal(files);
+      expect(fs.readFileSync(path.join(cacheDir, files[0])).equals(written)).to.equal(true);
+      expect(allocs("dist/main.js", dir)).to.deep.equal(expectedAllocs());
+      // Garbage in the cache: V8 rejects it, the build is as before, and the cache is written anew.
+      fs.writeFileSync(path.join(cacheDir, files[0]), "not a code cache");
+      const third = build(dir, [], { TMPDIR: tmp });
+      expect(third.stdout + third.stderr).to.equal("");
+      expect(third.status).to.equal(0);
+      expect(allocs("dist/main.js", dir)).to.deep.equal(expectedAllocs());
+      expect(fs.statSync(path.join(cacheDir, files[0])).size).to.be.greaterThan(1 << 20);
+      // NODE_DISABLE_COMPILE_CACHE turns it off, as it does Node's.
+      fs.rmSync(cacheDir, { recursive: true });
+      expect(build(dir, [], { TMPDIR: tmp, NODE_DISABLE_COMPILE_CACHE: "1" }).status).to.equal(0);
+      expect(fs.existsSync(cacheDir)).to.equal(false);
     });
   });
 

@@ -31,11 +31,11 @@ export function projectTypeScript(dir: string): { ts: TS; file: string } | undef
  * traced-allocator's own TypeScript 6: its dependency `typescript` (installed beside the package
  * when the project's is another major), else `@typescript/typescript6` where that is installed.
  */
-export function ownTypeScript(): { ts: TS; name: string; file: string } | undefined {
+export function ownTypeScript(load: (file: string) => unknown = require): { ts: TS; name: string; file: string } | undefined {
   for (const name of ["typescript", "@typescript/typescript6"]) {
     try {
       const file = require.resolve(name);
-      const ts: unknown = require(file);
+      const ts: unknown = load(file);
       if (hasCompilerApi(ts)) return { ts, name, file };
     } catch {
       // not installed, or no API: the next

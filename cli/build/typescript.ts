@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import { UsageError } from "../command";
 import { ownTypeScript } from "../../transformer/loaders";
+import { requireWithCodeCache } from "./code-cache";
 
 type TS = typeof import("typescript");
 
@@ -71,7 +72,7 @@ export function chooseTypeScript(projectDir: string): ChosenTypeScript {
     let own: unknown;
     let loadError: string | undefined;
     try {
-      own = require(where);
+      own = requireWithCodeCache(where);
     } catch (e) {
       loadError = (e as Error).message.split("\n")[0];
     }
@@ -86,7 +87,7 @@ export function chooseTypeScript(projectDir: string): ChosenTypeScript {
       why = `the project's typescript ${version} lacks ${missing.join(", ")}`;
     }
   }
-  const bundled = ownTypeScript();
+  const bundled = ownTypeScript(requireWithCodeCache);
   if (bundled === undefined) {
     throw new UsageError(
       `build: ${why}, and traced-allocator's own TypeScript 6 (its dependency typescript@6) is not installed: ` +
