@@ -166,7 +166,7 @@ async function preparePackage() {
 }
 
 /** Builds one project with tsc or tspc: resolves { code, ms (wall), cpu_ms, stdout }. */
-async function compile(compiler, tsconfig) {
+async function compile(compiler, tsconfig, env = {}) {
   const cpuFile = path.join(WORK, `cpu-${process.pid}.json`);
   rmrf(cpuFile);
   // `traced-alloc`: the frozen package's bin, as `traced-alloc build -p <tsconfig>`
@@ -174,7 +174,7 @@ async function compile(compiler, tsconfig) {
   const sub = compiler === "traced-alloc" ? ["build"] : [];
   const r = await runNode(["--require", CPU_PRELOAD, script, ...sub, "-p", tsconfig], {
     cwd: path.dirname(tsconfig),
-    env: envWith({ BENCH_CPU_OUT: cpuFile }),
+    env: envWith({ BENCH_CPU_OUT: cpuFile, ...env }),
   });
   let cpu = {};
   try {
@@ -299,6 +299,7 @@ function prepareRxjs() {
   write(path.join(dir, "tsconfig.tspc.json"), json({ extends: "./tsconfig.tsc.json", compilerOptions: { outDir: "out/tspc" } }));
   write(path.join(dir, "tsconfig.traced.json"), json({ extends: "./tsconfig.tsc.json", compilerOptions: { outDir: "out/traced", plugins: PLUGIN } }));
   write(path.join(dir, "tsconfig.build-cli.json"), json({ extends: "./tsconfig.tsc.json", compilerOptions: { outDir: "out/build-cli", plugins: PLUGIN } }));
+  write(path.join(dir, "tsconfig.build-cli-nocache.json"), json({ extends: "./tsconfig.tsc.json", compilerOptions: { outDir: "out/build-cli-nocache", plugins: PLUGIN } }));
   write(
     path.join(dir, "tsconfig.traced-nojsdoc.json"),
     json({ extends: "./tsconfig.tsc.json", compilerOptions: { outDir: "out/traced-nojsdoc", plugins: [{ transform: "traced-allocator-nojsdoc/transformer" }] } }),
@@ -900,6 +901,8 @@ async function benchBuild(rx) {
     // TypeScript patched in place by `ts-patch install` (plain tsc, no live patching at each start)
     ["tspc_plugin_without_parseAllJsDoc", "tspc", "tsconfig.traced-nojsdoc.json", "out/traced-nojsdoc"],
     ["installed_tsc_plugin_without_parseAllJsDoc", patchedTsc, "tsconfig.installed.json", "out/installed"],
+    // and traced-alloc build without its code cache for TypeScript (on Node 20, where Node has no compile cache: cli/build/code-cache.ts)
+    ["traced_alloc_build_no_code_cache", "traced-alloc", "tsconfig.build-cli-nocache.json", "out/build-cli-nocache", { NODE_DISABLE_COMPILE_CACHE: "1" }],
   ];
   const warmRounds = QUICK ? 0 : 1; // a first, untimed round: disk cache, ts-patch's patch cache
   step(`build: rxjs ${rx.version} (${rx.files} files), ${CFG.buildRounds} round(s) × ${variants.length} compilers${warmRounds ? ", after one untimed warm-up round" : ""}`);
@@ -907,9 +910,9 @@ async function benchBuild(rx) {
   const diagnostics = {};
   for (let r = -warmRounds; r < CFG.buildRounds; r++) {
     const line = [];
-    for (const [v, compiler, cfg, out] of variants) {
+    for (const [v, compiler, cfg, out, env] of variants) {
       rmrf(path.join(rx.dir, out));
-      const c = await compile(compiler, path.join(rx.dir, cfg));
+      const c = await compile(compiler, path.join(rx.dir, cfg), env);
       // rxjs 7.8 has one error against TypeScript 6's lib (WebSocketSubject.ts: a SharedArrayBuffer-backed
       // view passed to WebSocket.send); tsc still emits everything. All three builds must agree on it.
       const diag = c.stdout.split("\n").filter((l) => /error TS\d+/.test(l)).map((l) => l.replace(/\s+$/, ""));
@@ -925,7 +928,7 @@ async function benchBuild(rx) {
   const rewrites = countRewrites(path.join(rx.dir, "out/traced"));
   const plainHasTa = countRewrites(path.join(rx.dir, "out/tsc")).files_with_runtime;
   if (rewrites.sites === 0) throw new Error("rxjs: the plugin build has no __ta site: the plugin did not run");
-  for (const other of ["out/traced-nojsdoc", "out/installed", "out/build-cli"]) {
+  for (const other of ["out/traced-nojsdoc", "out/installed", "out/build-cli", "out/build-cli-nocache"]) {
     const r2 = countRewrites(path.join(rx.dir, other));
     if (r2.sites !== rewrites.sites) throw new Error(`rxjs: ${other} has ${r2.sites} sites, out/traced ${rewrites.sites}: the what-if builds must rewrite the same`);
   }
@@ -979,9 +982,12 @@ async function benchBuild(rx) {
     wall: {
       tsc_ms: round(median(wall("tsc"))),
       traced_alloc_build_ms: round(median(wall("traced_alloc_build"))),
+      traced_alloc_build_no_code_cache_ms: round(median(wall("traced_alloc_build_no_code_cache"))),
       ratio: round(median(wall("traced_alloc_build")) / median(wall("tsc"))),
       paired_ratio: roundSummary(summarize(wall("traced_alloc_build").map((x, i) => x / wall("tsc")[i]))),
     },
+    no_code_cache_cpu_ms: round(median(cpu("traced_alloc_build_no_code_cache"))),
+    no_code_cache_ratio: round(median(cpu("traced_alloc_build_no_code_cache")) / median(cpu("tsc"))),
     peak_rss_mb: { tsc: f.peak_rss_mb.tsc, traced_alloc_build: f.peak_rss_mb.traced_alloc_build },
     js_files_emitted: { tsc: emitted("out/tsc"), traced_alloc_build: emitted("out/build-cli") },
   });
@@ -1082,6 +1088,7 @@ function markdown(R) {
     md += `| ratio tspc + plugin ÷ tsc | ${fmtRatio(b.ratio)} | ${fmtRatio(b.wall.ratio)} |\n`;
     const c = R.build_ratio_cli;
     if (c && !c.failed) md += `| traced-alloc build | ${fmtNum(c.measured_ms, "")} (${fmtRatio(c.ratio)}) | ${fmtNum(c.wall.traced_alloc_build_ms, "")} (${fmtRatio(c.wall.ratio)}) |\n`;
+    if (c && !c.failed && c.no_code_cache_cpu_ms) md += `| what-if: traced-alloc build without its code cache for TypeScript (\`NODE_DISABLE_COMPILE_CACHE=1\`) | ${fmtNum(c.no_code_cache_cpu_ms, "")} (${fmtRatio(c.no_code_cache_ratio)}) | ${fmtNum(c.wall.traced_alloc_build_no_code_cache_ms, "")} |\n`;
     md += `| what-if: tspc + plugin, package.json without \`tsp.tscOptions.parseAllJsDoc\` | ${fmtNum(b.what_if.without_parseAllJsDoc.cpu_ms, "")} (${fmtRatio(b.what_if.without_parseAllJsDoc.ratio)}) | |\n`;
     md += `| what-if: \`ts-patch install\`ed TypeScript, plain tsc + plugin, without \`parseAllJsDoc\` | ${fmtNum(b.what_if.ts_patch_install_without_parseAllJsDoc.cpu_ms, "")} (${fmtRatio(b.what_if.ts_patch_install_without_parseAllJsDoc.ratio)}) | |\n`;
     md += `\nPlugin build: ${b.rewrites.sites} sites in ${b.rewrites.files_with_runtime} files (${Object.entries(b.rewrites.kinds).map(([k, n]) => `${k} ×${n}`).join(", ")}).\n`;

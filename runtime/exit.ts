@@ -8,7 +8,8 @@ import * as vm from "node:vm";
 import { state } from "./record";
 import { exitCollectionEnds, exitCollectionStarts, following } from "./lifetimes";
 import { sites, summaryText, totalsOf, type ThreadFigures } from "./summary";
-import { finishingNow, flush, record, text } from "./sinks";
+import { finishingNow, flush, record, text, warn } from "./sinks";
+import { tracedCodeRan } from "./location";
 import { BroadcastChannel, isMainThread, threadId } from "node:worker_threads";
 
 let installed = false;
@@ -89,6 +90,14 @@ function finish(): void {
   finished = true;
   exitCollectionEnds();
   finishingNow();
+  // The runtime loaded (the program imports it, or a test helper does), but no module built with the
+  // transformer ran: its allocations are not traced, and would otherwise go missing without a word.
+  if (isMainThread && threads.length === 0 && !tracedCodeRan()) {
+    warn(
+      "TRACED_ALLOC is set, but no module built with traced-allocator's transformer ran in the main thread, so none of its allocation sites is traced " +
+        "(only what the Allocator API records). Build with 'npx traced-alloc build', tspc with the plugins entry, a loader hook or the bundler plugin (README: Troubleshooting).",
+    );
+  }
   if (state.summary) {
     if (isMainThread) text(summaryText(threads));
     else if (!sendToMain({ thread: threadId, sites: sites(), totals: totalsOf() })) text(summaryText());

@@ -154,6 +154,12 @@ export function site(file: string, line: number, col: number, kind: string, rule
   return new Site(file, line, col, kind, rule, key, callee);
 }
 
+/** Whether code built with the transformer has run here: its site table calls `file`, a foreign site `intern`. */
+let traced = false;
+export function tracedCodeRan(): boolean {
+  return traced;
+}
+
 const interned = new Map<string, Site>();
 /**
  * The same as `site`, but one Site per place: rewritten code whose module scope is gone (a
@@ -161,6 +167,7 @@ const interned = new Map<string, Site>();
  * before its site table) names its site by literals, through the global hook.
  */
 export function intern(file: string, line: number, col: number, kind: string, rule: Rule, key?: string, callee?: string): Site {
+  traced = true;
   const k = `${file}:${line}:${col}:${kind}:${key ?? ""}`;
   let s = interned.get(k);
   if (s === undefined) interned.set(k, (s = new Site(file, line, col, kind, rule, key, callee)));
@@ -186,6 +193,7 @@ export function root(): string {
  * stack-trace locations use the same base as the sites. Transformed code only.
  */
 export function file(rel: string, here?: string, up?: string): string {
+  traced = true;
   if (!rootKnown && typeof here === "string" && typeof up === "string") {
     try {
       const f = here.startsWith("file:") ? (require("node:url") as typeof import("node:url")).fileURLToPath(here) : here;

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { compile, run, repoRoot, cleanup } from "./harness.mjs";
+import { compile, run, scratch, repoRoot, cleanup } from "./harness.mjs";
 
 const require = createRequire(import.meta.url);
 
@@ -989,5 +989,39 @@ describe("the runtime in a bundle", function () {
     const program = ts.createProgram([], { noEmit: true });
     const factory = root.default(program, {}, { ts });
     expect(typeof factory).to.equal("function");
+  });
+});
+
+describe("a program whose modules were not built with the transformer", function () {
+  const WARNING = "traced-allocator: TRACED_ALLOC is set, but no module built with traced-allocator's transformer ran in the main thread";
+  // What a build that skipped the plugin gives: code that imports the runtime (for the Allocator
+  // API), compiled by plain tsc, with allocations the transformer would have traced.
+  const PLAIN = `const { Allocator, Layout } = require("traced-allocator/runtime");
+const bytes = new Uint8Array(64);
+const pool = {};
+Allocator.alloc(pool, new Layout(24, 8), "Pool.alloc");
+console.log(bytes.length);
+`;
+  it("warns at exit, once, naming the fix; the program's output and exit status are its own", () => {
+    const dir = scratch("untraced");
+    fs.writeFileSync(path.join(dir, "main.js"), PLAIN + "process.exitCode = 3;\n");
+    const r = run(path.join(dir, "main.js"), { env: { TRACED_ALLOC: "summary" } });
+    expect(r.stdout).to.equal("64\n");
+    expect(r.status).to.equal(3);
+    expect(r.stderr.split(WARNING).length - 1).to.equal(1);
+    expect(r.stderr).to.include("npx traced-alloc build");
+    // what the Allocator API recorded is still there
+    expect(r.stderr).to.match(/traced-allocator summary: 1 allocs/);
+  });
+
+  it("does not warn for a program built with the transformer, nor with TRACED_ALLOC unset", () => {
+    const built = compile({ files: { "main.ts": "export const bytes = new Uint8Array(64);\nconsole.log(bytes.length);\n" } });
+    const traced = run(path.join(built.outDir, "main.js"), { env: { TRACED_ALLOC: "summary" } });
+    expect(traced.status, traced.stderr).to.equal(0);
+    expect(traced.stderr).to.include("traced-allocator summary: 1 allocs");
+    expect(traced.stderr).to.not.include(WARNING);
+    const dir = scratch("untraced");
+    fs.writeFileSync(path.join(dir, "main.js"), PLAIN);
+    expect(run(path.join(dir, "main.js")).stderr).to.equal("");
   });
 });
