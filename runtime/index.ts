@@ -53,18 +53,6 @@ export const take = R.take;
 export const caller = R.caller;
 export type { SiteStats, Totals } from "./summary";
 
-/**
- * The package root as a ts-patch plugin (`"transform": "traced-allocator"` in a tsconfig): the
- * transformer of traced-allocator/transformer, loaded only when ts-patch calls this. It is loaded
- * through Node's createRequire, which bundlers do not follow, so a bundle of the runtime never takes
- * in the transformer or TypeScript (checked with esbuild by test/runtime.test.mjs).
- */
-export default function transformer(...args: unknown[]): unknown {
-  const { createRequire } = (process as unknown as { getBuiltinModule(id: "node:module"): typeof import("node:module") }).getBuiltinModule("node:module");
-  const load = createRequire(__filename);
-  return (load("../transformer/index.js") as { default: (...a: unknown[]) => unknown }).default(...args);
-}
-
 /** Snapshot of the per-site counters, largest `bytes` first. */
 export function sites(): SiteStats[] {
   return summary().sites();
@@ -182,3 +170,21 @@ if (!Object.prototype.hasOwnProperty.call(globalThis, GLOBAL_HOOK)) {
   if (errors.length > 0) sinks().warn(`TRACED_ALLOC: ${errors.join("; ")}`);
   if (config.log || config.summary || config.ndjson) configure(config);
 }
+
+/**
+ * The package root as a ts-patch plugin (`"transform": "traced-allocator"` in a tsconfig): its
+ * default export is the transformer of traced-allocator/transformer, loaded only when ts-patch
+ * calls it. It is loaded through Node's createRequire, which bundlers do not follow, so a bundle of
+ * the runtime never takes in the transformer or TypeScript (checked with esbuild by
+ * test/runtime.test.mjs).
+ *
+ * Defined last, and not by assignment: Vitest runs a CommonJS module it inlines with an `exports`
+ * proxy that makes an assigned `exports.default` the module itself, so every later export would be
+ * set on the function (a TypeError for `caller`).
+ */
+function tsPatchTransformer(...args: unknown[]): unknown {
+  const { createRequire } = (process as unknown as { getBuiltinModule(id: "node:module"): typeof import("node:module") }).getBuiltinModule("node:module");
+  const load = createRequire(__filename);
+  return (load("../transformer/index.js") as { default: (...a: unknown[]) => unknown }).default(...args);
+}
+Object.defineProperty(exports, "default", { value: tsPatchTransformer, enumerable: true, writable: true, configurable: true });
