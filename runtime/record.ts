@@ -136,7 +136,13 @@ export function none(location: Location): readonly never[] {
 export function take(): Location | undefined {
   const s = slot;
   slot = undefined;
-  return s !== undefined || !state.on ? s : stack().stackLocation(take);
+  if (s !== undefined || !state.on) return s;
+  // Not `return stack().stackLocation(take)`, nor `const x = …; return x`: JavaScriptCore (Bun)
+  // drops the frame of a function that returns a call's result as it is (a tail call), and the
+  // stack walk looks for take's frame. Any use of the result after the call keeps it.
+  const found = stack().stackLocation(take);
+  if (found === undefined) return undefined;
+  return found;
 }
 
 /** `Location.caller()` inside a `@track_caller` function: the passed location, else the nearest calling frame. */
