@@ -8,23 +8,14 @@
  */
 import * as W from "../runtime/window";
 import { fullGC } from "../runtime/exit";
+import type { SiteStats } from "../runtime/summary";
 
-/** One site's share of a window: a place, what was called there, and its figures. */
-export interface SiteCounts {
-  readonly file: string;
-  readonly line: number;
-  readonly col: number;
-  /** What was called (`new Uint8Array`, `Buffer.alloc`, `ArrayBuffer.prototype.resize`, …). */
-  readonly kind: string;
-  /** The stable site key, `file#scope/kind#n` (for a `@track_caller` caller's line: `callerKey>innerKey`). */
-  readonly key: string;
-  allocs: number;
-  /** Bytes allocated here: allocations' sizes, and at a realloc's own row the growth. */
-  bytes: number;
-  reallocs: number;
-  /** Sizes here are a model (arrays: 8 bytes an element). */
-  estimated: boolean;
-}
+/**
+ * One site's share of a window: a place, what was called there (`kind`), its stable key (for a
+ * `@track_caller` caller's line, `callerKey>innerKey`), and its counts; the same fields as a row
+ * of the summary (runtime `SiteStats`, README "What the numbers mean").
+ */
+export type SiteCounts = Pick<SiteStats, "file" | "line" | "col" | "kind" | "key" | "allocs" | "bytes" | "reallocs" | "estimated">;
 
 export interface SiteMeasurement extends SiteCounts {
   /** Bytes of the objects allocated here by `fn` that are still reachable after a full collection. */

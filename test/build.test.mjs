@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { repoRoot } from "./harness.mjs";
+import { spawnAsync } from "./support/spawn.mjs";
 import { sh, npx, packRepo, install } from "./support/npm.mjs";
 
 const bin = path.join(repoRoot, "dist/cli/main.js");
@@ -53,17 +54,7 @@ function node(args, cwd, env = {}) {
   return r;
 }
 /** The same, without blocking (two builds at once: one per core). */
-function nodeAsync(args, cwd, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env: clean(env), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const nodeAsync = (args, cwd, env = {}) => spawnAsync(process.execPath, args, { cwd, env: clean(env) });
 const build = (dir, args = [], env) => node([bin, "build", ...args], dir, env);
 const plainTsc = (dir, args = [], env) => node([tsc, ...args], dir, env);
 

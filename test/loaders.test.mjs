@@ -9,9 +9,9 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { repoRoot } from "./harness.mjs";
+import { spawnAsync } from "./support/spawn.mjs";
 
 const require = createRequire(import.meta.url);
 const transformer = require(path.join(repoRoot, "dist/transformer/index.js"));
@@ -40,18 +40,8 @@ function project({ typescript = "repo" } = {}) {
   return dir;
 }
 
-/** Runs node with `args` in `cwd`; resolves to {status, stdout, stderr}. */
-function node(args, cwd, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, TRACED_ALLOC: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** Runs node with `args` in `cwd`; resolves to {status, signal, stdout, stderr}. */
+const node = (args, cwd, env = {}) => spawnAsync(process.execPath, args, { cwd, env });
 
 /** `node args` with TRACED_ALLOC=ndjson; the run and its alloc events as "kind size file:line:col". */
 async function traced(args, cwd, env = {}) {

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { sh, ok, npx, packRepo, install, TOOLCHAIN, userTsconfig, repoRoot } from "./support/npm.mjs";
+import { unmark } from "./support/markers.mjs";
 
 
 // The user's program. `@@name` marks where a site's column is (the marker is removed).
@@ -34,19 +35,6 @@ Allocator.@@free dealloc(pool, "Pool.free");
 console.log(header.byteLength, body.length, scratch.length, @@where where());
 `;
 
-/** The source without markers, and each marker's 1-based line and column. */
-function unmark(text) {
-  const at = {};
-  const lines = text.split("\n").map((line, i) => {
-    let out = line;
-    for (let m; (m = /@@(\w+) /.exec(out)); ) {
-      at[m[1]] = `${i + 1}:${m.index + 1}`;
-      out = out.slice(0, m.index) + out.slice(m.index + m[0].length);
-    }
-    return out;
-  });
-  return { source: lines.join("\n"), at };
-}
 
 
 /** The toolchains a user may install beside us (SPEC: TypeScript 6 with ts-patch 4, 5 with ts-patch 3). */

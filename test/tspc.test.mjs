@@ -16,8 +16,9 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { spawnAsync } from "./support/spawn.mjs";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const fixturesDir = path.join(repoRoot, "fixtures");
@@ -60,15 +61,7 @@ function project(name) {
 
 /** Runs tspc -p <dir> with extra arguments, without blocking; tsc prints its diagnostics on stdout. */
 function build(dir, args = []) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(tspc, ["-p", dir, ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr }));
-  });
+  return spawnAsync(tspc, ["-p", dir, ...args], { cwd: dir });
 }
 
 /** Runs `fn` over `items`, at most `n` at a time (builds are CPU-bound: one per core). */

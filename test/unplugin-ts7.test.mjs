@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { sh, ok, npx, packRepo, install } from "./support/npm.mjs";
+import { unmark } from "./support/markers.mjs";
 
 // The user's program. `@@name` marks where a site's column is (the marker is removed).
 const MAIN = `import { Location } from "traced-allocator/runtime";
@@ -47,19 +48,6 @@ const TSCONFIG = {
   compilerOptions: { target: "ES2022", module: "nodenext", lib: ["ES2024"], types: ["node"], strict: true, noEmit: true },
   include: ["src"],
 };
-
-function unmark(text) {
-  const at = {};
-  const lines = text.split("\n").map((line, i) => {
-    let out = line;
-    for (let m; (m = /@@(\w+) /.exec(out)); ) {
-      at[m[1]] = `${i + 1}:${m.index + 1}`;
-      out = out.slice(0, m.index) + out.slice(m.index + m[0].length);
-    }
-    return out;
-  });
-  return { source: lines.join("\n"), at };
-}
 
 describe("TypeScript 7 + esbuild + traced-allocator/esbuild, in a fresh project from npm pack", function () {
   this.timeout(600_000);

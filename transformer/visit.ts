@@ -340,11 +340,7 @@ export function transformSourceFile(fc: FileContext, context: ts.TransformationC
       case K.ImportDeclaration:
       case K.ImportEqualsDeclaration:
       case K.ExportDeclaration:
-      case K.PropertySignature:
-      case K.MethodSignature:
-      case K.CallSignature:
-      case K.ConstructSignature:
-      case K.IndexSignature:
+      case K.IndexSignature: // in a class (in an interface or a type literal, those are skipped whole)
         return true;
       case K.FunctionDeclaration:
       case K.MethodDeclaration:
